@@ -1,0 +1,590 @@
+"""BaseAutoencoder: all scikit-learn glue, written once for every variant.
+
+A variant subclasses :class:`BaseAutoencoder`, restates the constructor (as
+scikit-learn requires) and overrides one hook: the penalty added to the loss
+(``_penalty`` with ``_penalty_args``) or the input corruption
+(``_corruption`` with ``_corruption_args``). The training program itself
+lives in :mod:`skae._kernels` and knows nothing of estimators.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._kernels import network, noise, penalties, train
+
+# Rows per block in the NumPy forward pass: bounds the memory of transform.
+INFERENCE_BLOCK_ROWS = 4096
+# The "auto" solver uses full-batch L-BFGS up to this many training rows.
+LBFGS_MAX_SAMPLES = 20_000
+# The "auto" minibatch size for Adam.
+AUTO_BATCH_SIZE = 256
+# The accepted activation names; "logistic" is MLPRegressor's name for sigmoid.
+ACTIVATION_NAMES = {"identity", "logistic", "sigmoid", "tanh", "relu"}
+
+COMMON_PARAMETERS_DOC = """\
+n_components : int, default=2
+        Width of the bottleneck: the number of features ``transform``
+        returns.
+
+    hidden_layer_sizes : tuple of int, default=(64,)
+        Widths of the encoder's hidden layers, outermost first. The decoder
+        mirrors them. ``()`` gives a single-layer encoder and decoder.
+
+    activation : {"tanh", "relu", "logistic", "sigmoid", "identity"}, \
+default="tanh"
+        Activation of the hidden layers (``"logistic"`` and ``"sigmoid"``
+        are the same function). With ``"identity"`` the model is linear and
+        reconstructs like PCA.
+
+    solver : {"auto", "lbfgs", "adam"}, default="auto"
+        Optimizer, both from optax. ``"lbfgs"`` runs full-batch L-BFGS with a
+        line search and is the better choice for small data; ``"adam"`` runs
+        minibatch Adam. ``"auto"`` picks L-BFGS for up to 20,000 training
+        rows of deterministic training and Adam otherwise.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights, scaled as in
+        :class:`~sklearn.neural_network.MLPRegressor`:
+        ``0.5 * alpha * sum(W ** 2) / n_samples``.
+
+    batch_size : int or "auto", default="auto"
+        Minibatch size for Adam; ``"auto"`` means ``min(256, n_samples)``.
+        L-BFGS always uses the whole training set.
+
+    learning_rate_init : float, default=1e-3
+        Adam's step size. Ignored by L-BFGS, whose line search sets the step.
+
+    max_iter : int, default=200
+        Maximum number of epochs (Adam) or iterations (L-BFGS).
+
+    tol : float, default=1e-4
+        Relative tolerance: training stops when the monitored loss has not
+        improved by at least ``tol`` times its best value for
+        ``n_iter_no_change`` consecutive epochs.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without a ``tol`` improvement before stopping.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows, monitor their
+        reconstruction MSE instead of the training loss, and keep the weights
+        of the best validation epoch.
+
+    validation_fraction : float, default=0.1
+        Share of rows held out when ``early_stopping=True``; it must leave
+        at least 2 validation rows.
+
+    shuffle : bool, default=True
+        Whether to shuffle the rows before every Adam epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the validation split, the shuffling
+        and any corruption noise. An int gives bit-identical results.
+
+    verbose : bool, default=False
+        Print the loss after every epoch.
+
+    warm_start : bool, default=False
+        Continue from the weights of the previous ``fit`` instead of
+        starting afresh.
+"""
+
+COMMON_ATTRIBUTES_DOC = """\
+n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, when ``X`` had string
+        column names.
+
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean of the training data, subtracted before encoding.
+
+    scale_ : float
+        One common scale the centred data are divided by before encoding (the
+        root mean feature variance). A single factor keeps the loss
+        proportional to the raw mean squared error, so unscaled data train
+        well and the model optimises the same criterion as PCA.
+
+    coefs_ : list of ndarray
+        Weight matrices of the encoder layers followed by the decoder layers.
+
+    intercepts_ : list of ndarray
+        Bias vectors, matching ``coefs_``.
+
+    linear_coefs_ : list of two ndarray or None
+        Weights of the linear path (input to code, code to output), which
+        starts at the PCA solution; ``None`` when the variant has none.
+
+    n_iter_ : int
+        Number of epochs (Adam) or iterations (L-BFGS) run.
+
+    loss_ : float
+        Training loss of the last epoch, on the internally scaled data
+        (reconstruction MSE plus penalties).
+
+    loss_curve_ : list of float
+        Training loss of every epoch.
+
+    best_loss_ : float
+        Smallest training loss reached.
+
+    validation_scores_ : list of float or None
+        With ``early_stopping``, the validation reconstruction MSE of every
+        epoch, in the unit of ``loss_curve_`` (a loss: lower is better).
+
+    best_validation_loss_ : float or None
+        With ``early_stopping``, the best validation MSE; its weights are the
+        ones kept.
+"""
+
+
+def fill_doc(cls):
+    """Substitute the shared parameter and attribute text into a docstring."""
+    cls.__doc__ = cls.__doc__.replace("{common_parameters}", COMMON_PARAMETERS_DOC).replace(
+        "{common_attributes}", COMMON_ATTRIBUTES_DOC
+    )
+    return cls
+
+
+def robust_scale(centred):
+    """Root mean feature variance of centred data, safe up to float64's range.
+
+    Returns 1.0 for constant data, so constant columns pass through.
+    """
+    peak = np.max(np.abs(centred)) if centred.size else 0.0
+    if not np.isfinite(peak):
+        raise ValueError("Input contains values too large to train on.")
+    if peak == 0.0:
+        return 1.0
+    scale = peak * np.sqrt(np.mean(np.var(centred / peak, axis=0)))
+    return float(scale) if scale > 0.0 else 1.0
+
+
+def principal_axes(xs):
+    """Rows are the principal axes of centred ``xs``, largest variance first."""
+    covariance = xs.T.astype(np.float64) @ xs.astype(np.float64)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    order = np.argsort(eigenvalues)[::-1]
+    return eigenvectors[:, order].T.astype(np.float32)
+
+
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Shared implementation of the autoencoder transformers.
+
+    Not for direct use: see :class:`skae.AutoencoderTransformer`.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(ACTIVATION_NAMES)],
+        "solver": [StrOptions({"auto", "adam", "lbfgs"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # --- the hooks a variant overrides -----------------------------------
+    #: Activation of the code layer.
+    _code_activation = "identity"
+    #: Whether the network has a linear path initialised at PCA.
+    _linear_path = True
+    #: Whether ``n_components`` may exceed ``n_features``.
+    _allow_overcomplete = False
+    #: Whether training draws fresh random corruption (then L-BFGS, which
+    #: needs a deterministic objective, is not the "auto" choice).
+    _stochastic_objective = False
+
+    _penalty = staticmethod(penalties.no_penalty)
+
+    def _penalty_args(self):
+        """Traced hyperparameters of ``_penalty``."""
+        return {}
+
+    def _corruption(self):
+        """The module-level corruption function to train with."""
+        return noise.no_corruption
+
+    def _corruption_args(self):
+        """Traced hyperparameters of the corruption."""
+        return {}
+
+    # --- the scikit-learn API --------------------------------------------
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(64,),
+        activation="tanh",
+        solver="auto",
+        alpha=1e-4,
+        batch_size="auto",
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        verbose=False,
+        warm_start=False,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._check_shape_parameters(X.shape)
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        train_rows, val_rows = self._split(X.shape[0], rng)
+        warm = self.warm_start and hasattr(self, "coefs_")
+        if not warm:
+            self.mean_ = X[train_rows].mean(axis=0, dtype=np.float64)
+            self.scale_ = robust_scale(X[train_rows] - self.mean_)
+        xs = ((X - self.mean_) / self.scale_).astype(np.float32)
+        x_train = xs[train_rows]
+        params = self._network_params(np.float32) if warm else self._init_params(x_train, rng)
+
+        config, data = self._training_program(x_train, xs[val_rows])
+        result = train.train(
+            config,
+            params,
+            data,
+            self._hyperparameters(x_train),
+            seed,
+            self.max_iter,
+            on_chunk=self._report_progress if self.verbose else None,
+        )
+        self._store_result(result)
+        return self
+
+    def transform(self, X):
+        """Encode ``X``: the bottleneck activations.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The codes, in the dtype of ``X`` (float32 or float64).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._encode(X)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, e.g. from ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            The reconstruction, in the dtype of ``X``.
+        """
+        check_is_fitted(self)
+        codes = check_array(X, dtype=[np.float64, np.float32])
+        if codes.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {codes.shape[1]} features, but {type(self).__name__}.inverse_transform "
+                f"is expecting {self.n_components} features as input (n_components)."
+            )
+        return self._decode(codes)
+
+    def score_samples(self, X):
+        """Per-row reconstruction quality: minus the mean squared error.
+
+        Higher is better; rows the model reconstructs badly (outliers, data
+        unlike the training set) get low scores, so this can rank anomalies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``-mean((x - inverse_transform(transform(x))) ** 2)`` per row, in
+            the units of ``X``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        reconstruction = self._decode(self._encode(X))
+        return -np.mean((X - reconstruction) ** 2, axis=1)
+
+    def score(self, X, y=None):
+        """Mean reconstruction quality: minus the mean squared error.
+
+        Higher is better, so model selection (``GridSearchCV`` without a
+        ``scoring``) works out of the box. Beware: reconstruction alone nearly
+        always prefers the widest bottleneck and the biggest network. To
+        choose ``n_components`` for a downstream task, search over a
+        ``Pipeline`` ending in the task's estimator (e.g. a classifier) and
+        let its score decide.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+            ``-mean((X - inverse_transform(transform(X))) ** 2)``.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    @property
+    def _n_features_out(self):
+        """Number of features ``transform`` returns (for feature names).
+
+        Read from the fitted weights, so it raises ``AttributeError`` (and
+        ``get_feature_names_out`` raises ``NotFittedError``) before ``fit``.
+        """
+        return self.intercepts_[len(self.intercepts_) // 2 - 1].shape[0]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # --- fitting, step by step -------------------------------------------
+    def _check_shape_parameters(self, shape):
+        n_samples, n_features = shape
+        if not self._allow_overcomplete and self.n_components > n_features:
+            raise ValueError(
+                f"n_components={self.n_components} must be at most n_features={n_features} "
+                f"for {type(self).__name__}: a bottleneck wider than the input can "
+                "learn the identity. Use SparseAE for overcomplete codes."
+            )
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.size and (sizes.ndim != 1 or not np.issubdtype(sizes.dtype, np.integer)
+                           or np.any(sizes < 1)):
+            raise ValueError(
+                "hidden_layer_sizes must be a tuple of positive ints, "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        if self.early_stopping:
+            n_val = int(np.ceil(self.validation_fraction * n_samples))
+            if n_val < 2 or n_samples - n_val < 1:
+                raise ValueError(
+                    f"validation_fraction={self.validation_fraction} of n_samples={n_samples} "
+                    f"leaves {n_val} validation rows; early stopping needs at least 2 and "
+                    "at least 1 training row. Use more data, a larger validation_fraction "
+                    "or early_stopping=False."
+                )
+
+    def _split(self, n_samples, rng):
+        """Indices of training and validation rows."""
+        if not self.early_stopping:
+            return np.arange(n_samples), np.arange(0)
+        order = rng.permutation(n_samples)
+        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+    @property
+    def _spec(self):
+        activation = "sigmoid" if self.activation == "logistic" else self.activation
+        return network.NetworkSpec(activation, self._code_activation)
+
+    @property
+    def _hidden_sizes(self):
+        return tuple(int(s) for s in np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=int)))
+
+    def _init_params(self, x_train, rng):
+        axes = principal_axes(x_train) if self._linear_path else None
+        return network.init_params(
+            rng, x_train.shape[1], self.n_components, self._hidden_sizes, self._spec, axes
+        )
+
+    def _resolved_solver(self, n_train):
+        if self.solver != "auto":
+            return self.solver
+        if n_train <= LBFGS_MAX_SAMPLES and not self._stochastic_objective:
+            return "lbfgs"
+        return "adam"
+
+    def _training_program(self, x_train, x_val):
+        """The static training configuration and the padded data."""
+        n_train = len(x_train)
+        solver = self._resolved_solver(n_train)
+        if solver == "lbfgs":
+            batch_size = train.next_power_of_two(max(n_train, 8))
+        else:
+            batch_size = AUTO_BATCH_SIZE if self.batch_size == "auto" else self.batch_size
+        batch, n_batches = train.batch_layout(n_train, batch_size)
+        x_pad, mask = train.pad_rows(x_train, batch * n_batches)
+        val_pad, val_mask = train.pad_rows(x_val, train.next_power_of_two(max(len(x_val), 8)))
+        config = train.TrainConfig(
+            spec=self._spec,
+            solver=solver,
+            batch_size=batch,
+            n_batches=n_batches,
+            shuffle=bool(self.shuffle),
+            early_stopping=bool(self.early_stopping),
+            penalty=self._penalty,
+            corruption=self._corruption(),
+        )
+        data = {"x_train": x_pad, "mask_train": mask, "x_val": val_pad, "mask_val": val_mask}
+        return config, data
+
+    def _hyperparameters(self, x_train):
+        data_range = {
+            "low": x_train.min(axis=0),
+            "high": x_train.max(axis=0),
+            "zero": (-self.mean_ / self.scale_).astype(np.float32),
+            "scale": self.scale_,
+        }
+        return {
+            "learning_rate": self.learning_rate_init,
+            "alpha": self.alpha,
+            "tol": self.tol,
+            "n_iter_no_change": self.n_iter_no_change,
+            "n_train": len(x_train),
+            "penalty": self._penalty_args(),
+            "corruption": {**data_range, **self._corruption_args()},
+        }
+
+    def _report_progress(self, losses, validation_losses):
+        start = getattr(self, "_epochs_reported", 0)
+        for i, loss in enumerate(losses):
+            line = f"Iteration {start + i + 1}, loss = {loss:.8f}"
+            if self.early_stopping:
+                line += f", validation MSE = {validation_losses[i]:.8f}"
+            print(line)
+        self._epochs_reported = start + len(losses)
+
+    def _store_result(self, result):
+        if hasattr(self, "_epochs_reported"):
+            del self._epochs_reported
+        if result.diverged:
+            raise ValueError(
+                f"Training diverged: the loss became NaN or infinite at epoch "
+                f"{len(result.loss_curve)}. Try a smaller learning_rate_init, a larger "
+                "alpha, or standardising the input (e.g. StandardScaler)."
+            )
+        encoder, decoder = result.params["encoder"], result.params["decoder"]
+        self.coefs_ = [W for W, _ in (*encoder, *decoder)]
+        self.intercepts_ = [b for _, b in (*encoder, *decoder)]
+        linear = result.params.get("linear")
+        self.linear_coefs_ = None if linear is None else list(linear)
+        if not all(np.all(np.isfinite(a)) for a in (*self.coefs_, *self.intercepts_)):
+            raise ValueError(
+                "Training diverged: the weights became non-finite. Try a smaller "
+                "learning_rate_init or standardising the input."
+            )
+        self.n_iter_ = len(result.loss_curve)
+        self.loss_curve_ = [float(v) for v in result.loss_curve]
+        self.loss_ = self.loss_curve_[-1]
+        self.best_loss_ = min(self.loss_curve_)
+        if self.early_stopping:
+            self.validation_scores_ = [float(v) for v in result.validation_curve]
+            self.best_validation_loss_ = min(self.validation_scores_)
+        else:
+            self.validation_scores_ = None
+            self.best_validation_loss_ = None
+        if not result.converged:
+            warnings.warn(
+                f"{type(self).__name__}: reached max_iter={self.max_iter} before the loss "
+                f"stopped improving by tol={self.tol}. Consider raising max_iter.",
+                ConvergenceWarning,
+            )
+
+    # --- inference ---------------------------------------------------------
+    def _network_params(self, dtype):
+        """The fitted weights as the kernels' parameter dict, cast to ``dtype``."""
+        n_encoder = len(self.coefs_) // 2
+        layers = [
+            (W.astype(dtype, copy=False), b.astype(dtype, copy=False))
+            for W, b in zip(self.coefs_, self.intercepts_)
+        ]
+        linear = self.linear_coefs_
+        return {
+            "encoder": layers[:n_encoder],
+            "decoder": layers[n_encoder:],
+            "linear": None if linear is None else tuple(a.astype(dtype) for a in linear),
+        }
+
+    def _encode(self, X):
+        params = self._network_params(X.dtype)
+        mean, scale = self.mean_.astype(X.dtype), X.dtype.type(self.scale_)
+        out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
+        for start in range(0, X.shape[0], INFERENCE_BLOCK_ROWS):
+            block = (X[start : start + INFERENCE_BLOCK_ROWS] - mean) / scale
+            out[start : start + len(block)] = network.encode(self._spec, params, block, xp=np)
+        return out
+
+    def _decode(self, codes):
+        params = self._network_params(codes.dtype)
+        mean, scale = self.mean_.astype(codes.dtype), codes.dtype.type(self.scale_)
+        out = np.empty((codes.shape[0], self.n_features_in_), dtype=codes.dtype)
+        for start in range(0, codes.shape[0], INFERENCE_BLOCK_ROWS):
+            block = codes[start : start + INFERENCE_BLOCK_ROWS]
+            out[start : start + len(block)] = (
+                network.decode(self._spec, params, block, xp=np) * scale + mean
+            )
+        return out

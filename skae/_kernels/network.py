@@ -1,0 +1,150 @@
+"""The autoencoder network as pure functions of a parameter pytree.
+
+Parameters are a dict::
+
+    {"encoder": [(W, b), ...],   # hidden layers, then the code layer
+     "decoder": [(W, b), ...],   # hidden layers, then the output layer
+     "linear": (S, T)}           # optional linear path: code += x @ S,
+                                 # reconstruction += code @ T
+
+The encoder's hidden layers use ``spec.activation``, its last layer
+``spec.code_activation``; the decoder's hidden layers use ``spec.activation``
+and its output layer is linear. The optional linear path lets training start
+from the PCA solution (``S = V_k``, ``T = V_k^T``, last nonlinear layers zero)
+and only add a nonlinear correction to it.
+
+Everything here works on ``jax.numpy`` and on plain NumPy arrays alike (pass
+``xp=numpy``), so the estimator's NumPy inference and the jitted kernels share
+one definition of the forward pass.
+"""
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class NetworkSpec(NamedTuple):
+    """The static (hashable) description of a network's nonlinearities."""
+
+    activation: str
+    code_activation: str
+
+
+def _sigmoid(z, xp):
+    if xp is np:
+        # NumPy has no expit without SciPy; this form never overflows.
+        return np.exp(-np.logaddexp(0.0, -z)).astype(z.dtype, copy=False)
+    return jax.nn.sigmoid(z)
+
+
+def activate(name, z, xp=jnp):
+    """Apply the activation function ``name`` elementwise."""
+    if name == "identity":
+        return z
+    if name == "tanh":
+        return xp.tanh(z)
+    if name == "relu":
+        return xp.maximum(z, 0)
+    if name == "sigmoid":
+        return _sigmoid(z, xp)
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def activation_derivative(name, z, h):
+    """Derivative of activation ``name`` at pre-activation ``z``.
+
+    ``h`` is the activation's output, from which sigmoid and tanh derivatives
+    are cheapest to compute.
+    """
+    if name == "identity":
+        return jnp.ones_like(z)
+    if name == "tanh":
+        return 1.0 - h * h
+    if name == "relu":
+        return (z > 0).astype(z.dtype)
+    if name == "sigmoid":
+        return h * (1.0 - h)
+    raise ValueError(f"unknown activation {name!r}")
+
+
+ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
+
+
+def encoder_layers(spec, params):
+    """Yield ``(W, b, activation_name)`` for each encoder layer."""
+    layers = params["encoder"]
+    for i, (W, b) in enumerate(layers):
+        last = i == len(layers) - 1
+        yield W, b, spec.code_activation if last else spec.activation
+
+
+def encode(spec, params, x, xp=jnp):
+    """Map inputs ``x`` of shape (n, n_features) to codes (n, n_components)."""
+    h = x
+    for W, b, name in encoder_layers(spec, params):
+        h = activate(name, h @ W + b, xp)
+    if params.get("linear") is not None:
+        h = h + x @ params["linear"][0]
+    return h
+
+
+def decode(spec, params, code, xp=jnp):
+    """Map codes of shape (n, n_components) back to input space."""
+    layers = params["decoder"]
+    g = code
+    for i, (W, b) in enumerate(layers):
+        g = g @ W + b
+        if i < len(layers) - 1:
+            g = activate(spec.activation, g, xp)
+    if params.get("linear") is not None:
+        g = g + code @ params["linear"][1]
+    return g
+
+
+def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_components=None):
+    """Initial parameters as float32 NumPy arrays, drawn from NumPy ``rng``.
+
+    Weights are Glorot-uniform, as in scikit-learn's MLP. When
+    ``pca_components`` (shape (n_components, n_features)) is given, the linear
+    path is set to PCA and the last encoder and decoder layers start at zero,
+    so the initial network reconstructs exactly like PCA.
+    """
+    enc_sizes = (n_features, *hidden_layer_sizes, n_components)
+    dec_sizes = tuple(reversed(enc_sizes))
+
+    def glorot(fan_in, fan_out, activation):
+        factor = 2.0 if activation == "sigmoid" else 6.0
+        bound = np.sqrt(factor / (fan_in + fan_out))
+        W = rng.uniform(-bound, bound, (fan_in, fan_out))
+        b = rng.uniform(-bound, bound, fan_out)
+        return W.astype(np.float32), b.astype(np.float32)
+
+    def stack(sizes, activations):
+        return [glorot(i, o, a) for i, o, a in zip(sizes[:-1], sizes[1:], activations)]
+
+    n_layers = len(enc_sizes) - 1
+    encoder = stack(enc_sizes, [spec.activation] * (n_layers - 1) + [spec.code_activation])
+    decoder = stack(dec_sizes, [spec.activation] * n_layers)
+    params = {"encoder": encoder, "decoder": decoder, "linear": None}
+    if pca_components is not None:
+        S = np.zeros((n_features, n_components), dtype=np.float32)
+        rank = min(len(pca_components), n_components)
+        S[:, :rank] = pca_components[:rank].T
+        params["linear"] = (S, np.ascontiguousarray(S.T))
+        for layers in (encoder, decoder):
+            W, b = layers[-1]
+            layers[-1] = (np.zeros_like(W), np.zeros_like(b))
+    return params
+
+
+def weight_sum_of_squares(params):
+    """Sum of squared weights (not biases), the L2 penalty's raw value."""
+    total = 0.0
+    for W, _ in (*params["encoder"], *params["decoder"]):
+        total = total + jnp.sum(W * W)
+    if params.get("linear") is not None:
+        S, T = params["linear"]
+        total = total + jnp.sum(S * S) + jnp.sum(T * T)
+    return total

@@ -1,0 +1,76 @@
+"""Regularisation terms added to the reconstruction loss.
+
+Every penalty has the signature ``penalty(spec, params, x, code, mask, args)``:
+``x`` is the (possibly corrupted) encoder input of one minibatch, ``code`` the
+encoder output on it, ``mask`` marks the real (non-padding) rows with 1 and
+``args`` is a dict of traced hyperparameters. Padding rows must not count, so
+every batch statistic is a masked mean.
+"""
+
+import jax.numpy as jnp
+
+from .network import activate, activation_derivative, encoder_layers
+
+
+def masked_mean(values, mask):
+    """Mean of ``values`` over the rows where ``mask`` is 1."""
+    mask = mask.reshape(mask.shape + (1,) * (values.ndim - 1))
+    return jnp.sum(values * mask, axis=0) / jnp.maximum(jnp.sum(mask), 1.0)
+
+
+def no_penalty(spec, params, x, code, mask, args):
+    """The plain autoencoder: no extra term."""
+    return jnp.zeros((), dtype=x.dtype)
+
+
+def kl_divergence(rho, q):
+    """``KL(rho || q)`` between Bernoulli distributions, elementwise."""
+    return rho * jnp.log(rho / q) + (1.0 - rho) * jnp.log((1.0 - rho) / (1.0 - q))
+
+
+def kl_sparsity(spec, params, x, code, mask, args):
+    """``weight * sum_j KL(target || rho_hat_j)`` with ``rho_hat_j`` the mean
+    activation of code unit j over the real rows of the batch.
+
+    The mean is clipped away from 0 and 1 so a saturated unit gives a large
+    but finite penalty instead of ``inf``.
+    """
+    eps = 1e-6
+    rho_hat = jnp.clip(masked_mean(code, mask), eps, 1.0 - eps)
+    return args["sparsity_weight"] * jnp.sum(kl_divergence(args["sparsity_target"], rho_hat))
+
+
+def encoder_jacobian_frobenius_sq(spec, params, x):
+    """Per-row squared Frobenius norm of the encoder's Jacobian ``d code / d x``.
+
+    Closed form, no autodiff. For a single layer ``h = s(x W + b)`` this is
+    ``sum_j s'(z_j)^2 sum_i W_ij^2``, one pass over the weights. For deeper
+    encoders (or with the linear path) the Jacobian ``W_1 D_1 W_2 D_2 ...`` is
+    carried forward layer by layer as an explicit (rows, n_features, width)
+    tensor, which is exact.
+    """
+    layers = list(encoder_layers(spec, params))
+    linear = params.get("linear")
+    if len(layers) == 1 and linear is None:
+        W, b, name = layers[0]
+        z = x @ W + b
+        d = activation_derivative(name, z, activate(name, z))
+        return (d * d) @ jnp.sum(W * W, axis=0)
+
+    h = x
+    jac = None
+    for W, b, name in layers:
+        z = h @ W + b
+        h = activate(name, z)
+        d = activation_derivative(name, z, h)
+        # Jacobian of this layer's output w.r.t. the network input.
+        jac = (W[None] if jac is None else jnp.einsum("nij,jk->nik", jac, W)) * d[:, None, :]
+    if linear is not None:
+        jac = jac + linear[0][None]
+    return jnp.sum(jac * jac, axis=(1, 2))
+
+
+def contractive(spec, params, x, code, mask, args):
+    """``contraction * mean_rows ||J_e(x)||_F^2`` (Rifai et al., 2011)."""
+    per_row = encoder_jacobian_frobenius_sq(spec, params, x)
+    return args["contraction"] * masked_mean(per_row, mask)

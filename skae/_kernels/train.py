@@ -1,0 +1,264 @@
+"""The compiled training program.
+
+One jitted call, :func:`train_chunk`, runs up to ``TrainConfig.chunk`` epochs
+entirely inside XLA: shuffling, minibatching (``lax.scan``), optimizer
+updates, the validation loss and the stopping rule (``lax.while_loop``).
+Python only sees chunk boundaries.
+
+What is static (part of the compiled program's identity) is the architecture,
+the solver, the penalty and corruption functions and the padded shapes; every
+float hyperparameter is traced, so grids over ``alpha``, learning rates or a
+variant's weight reuse one program. Row counts are padded to buckets (see
+:func:`batch_layout`) and the real rows are marked by a mask, so data sets of
+similar size share a program too.
+"""
+
+from functools import partial
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from .network import NetworkSpec, decode, encode, weight_sum_of_squares
+from .penalties import masked_mean
+
+SOLVERS = ("adam", "lbfgs")
+
+
+class TrainConfig(NamedTuple):
+    """Everything static about a training program (hashable)."""
+
+    spec: NetworkSpec
+    solver: str
+    batch_size: int
+    n_batches: int
+    shuffle: bool
+    early_stopping: bool
+    penalty: Callable
+    corruption: Callable
+    chunk: int = 50
+
+
+class TrainState(NamedTuple):
+    """Carried between chunks; lives on the device."""
+
+    params: dict
+    opt_state: tuple
+    best_params: dict
+    best_score: jax.Array
+    no_improvement: jax.Array
+    epoch: jax.Array
+    stopped: jax.Array
+    diverged: jax.Array
+
+
+def next_power_of_two(n):
+    return 1 << max(int(n) - 1, 0).bit_length()
+
+
+def batch_layout(n_samples, batch_size):
+    """Padded ``(batch_size, n_batches)`` for ``n_samples`` rows.
+
+    Both are powers of two (``batch_size`` only when the data fit in one
+    batch), so the number of distinct compiled programs grows with the log of
+    the data size, not with every new ``n_samples``. Batches that hold only
+    padding are skipped inside the program, so padding costs no updates.
+    """
+    batch = min(int(batch_size), next_power_of_two(max(n_samples, 8)))
+    n_batches = next_power_of_two(-(-n_samples // batch))
+    return batch, n_batches
+
+
+def pad_rows(x, n_rows):
+    """``x`` as float32 with zero rows appended up to ``n_rows``, and its mask."""
+    padded = np.zeros((n_rows, x.shape[1]), dtype=np.float32)
+    padded[: len(x)] = x
+    mask = np.zeros(n_rows, dtype=np.float32)
+    mask[: len(x)] = 1.0
+    return padded, mask
+
+
+def _optimizer(solver, learning_rate):
+    if solver == "adam":
+        return optax.chain(optax.scale_by_adam(), optax.scale_by_learning_rate(learning_rate))
+    return optax.lbfgs()
+
+
+def objective(config, params, x, mask, key, hyper):
+    """Training loss of one batch: masked reconstruction MSE of the clean
+    ``x`` from its corrupted version, plus the variant's penalty and L2."""
+    x_in = config.corruption(key, x, hyper["corruption"])
+    code = encode(config.spec, params, x_in)
+    reconstruction = decode(config.spec, params, code)
+    mse = masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
+    penalty = config.penalty(config.spec, params, x_in, code, mask, hyper["penalty"])
+    l2 = 0.5 * hyper["alpha"] * weight_sum_of_squares(params) / hyper["n_train"]
+    return mse + penalty + l2
+
+
+def reconstruction_mse(spec, params, x, mask):
+    """Masked mean squared reconstruction error, no corruption, no penalty."""
+    reconstruction = decode(spec, params, encode(spec, params, x))
+    return masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
+
+
+def _adam_epoch(config, params, opt_state, data, hyper, key):
+    """One pass over shuffled minibatches; returns the mean batch loss."""
+    x, mask = data["x_train"], data["mask_train"]
+    order_key, noise_key = jax.random.split(key)
+    if config.shuffle:
+        # Real rows first, in random order; padding rows sort last.
+        ranks = jnp.where(mask > 0, jax.random.uniform(order_key, mask.shape), 2.0)
+        order = jnp.argsort(ranks)
+        x, mask = x[order], mask[order]
+    shape = (config.n_batches, config.batch_size)
+    batches = (x.reshape(shape + x.shape[1:]), mask.reshape(shape), jnp.arange(config.n_batches))
+    optimizer = _optimizer("adam", hyper["learning_rate"])
+    loss_and_grad = jax.value_and_grad(partial(objective, config))
+
+    def update(carry, batch):
+        params, opt_state = carry
+        xb, mb, index = batch
+        loss, grads = loss_and_grad(params, xb, mb, jax.random.fold_in(noise_key, index), hyper)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss * jnp.sum(mb)
+
+    def step(carry, batch):
+        # A batch of padding only must not move Adam's moments: skip it.
+        live = jnp.any(batch[1] > 0)
+        return jax.lax.cond(live, update, lambda c, b: (c, jnp.zeros(())), carry, batch)
+
+    (params, opt_state), weighted = jax.lax.scan(step, (params, opt_state), batches)
+    return params, opt_state, jnp.sum(weighted) / jnp.sum(mask)
+
+
+def _lbfgs_iteration(config, params, opt_state, data, hyper, key):
+    """One full-batch L-BFGS step with a zoom line search."""
+    loss_fn = partial(
+        objective, config, x=data["x_train"], mask=data["mask_train"], key=key, hyper=hyper
+    )
+    value, grad = jax.value_and_grad(loss_fn)(params)
+    optimizer = _optimizer("lbfgs", None)
+    updates, opt_state = optimizer.update(
+        grad, opt_state, params, value=value, grad=grad, value_fn=loss_fn
+    )
+    return optax.apply_updates(params, updates), opt_state, value
+
+
+@partial(jax.jit, static_argnames=("config",))
+def init_state(config, params):
+    """Fresh optimizer state and stopping bookkeeping for ``params``."""
+    opt_state = _optimizer(config.solver, 1.0).init(params)
+    state = TrainState(
+        params=params,
+        opt_state=opt_state,
+        best_params=params,
+        best_score=jnp.asarray(jnp.finfo(jnp.float32).max),
+        no_improvement=jnp.asarray(0, dtype=jnp.int32),
+        epoch=jnp.asarray(0, dtype=jnp.int32),
+        stopped=jnp.asarray(False),
+        diverged=jnp.asarray(False),
+    )
+    # Some optimizer states start with weak-typed scalars that the first
+    # update makes strong; strong types from the start keep the chunk program
+    # to a single compilation.
+    return jax.tree.map(lambda a: jax.lax.convert_element_type(a, a.dtype), state)
+
+
+@partial(jax.jit, static_argnames=("config",))
+def train_chunk(config, state, data, hyper, seed, n_epochs):
+    """Run up to ``n_epochs`` (at most ``config.chunk``) epochs.
+
+    Stops early, inside the program, when the monitored loss (validation MSE
+    with early stopping, else the training loss) has not improved by
+    ``tol`` times its best value for more than ``n_iter_no_change`` epochs,
+    or when the loss stops being finite. Returns the new state and per-epoch
+    training losses and validation MSEs (NaN where no epoch ran).
+    """
+    epoch_step = _adam_epoch if config.solver == "adam" else _lbfgs_iteration
+    base_key = jax.random.key(seed)
+
+    def keep_going(carry):
+        state, i, _, _ = carry
+        return (i < n_epochs) & ~state.stopped
+
+    def run_epoch(carry):
+        state, i, losses, val_scores = carry
+        key = jax.random.fold_in(base_key, state.epoch)
+        params, opt_state, loss = epoch_step(
+            config, state.params, state.opt_state, data, hyper, key
+        )
+        if config.early_stopping:
+            score = reconstruction_mse(config.spec, params, data["x_val"], data["mask_val"])
+            val_scores = val_scores.at[i].set(score)
+        else:
+            score = loss
+        finite = jnp.isfinite(loss) & jnp.isfinite(score)
+        significant = score < state.best_score - hyper["tol"] * jnp.abs(state.best_score)
+        no_improvement = jnp.where(significant, 0, state.no_improvement + 1)
+        improved = score < state.best_score
+        best_params = state.best_params
+        if config.early_stopping:
+            best_params = jax.tree.map(
+                lambda new, old: jnp.where(improved, new, old), params, state.best_params
+            )
+        state = TrainState(
+            params=params,
+            opt_state=opt_state,
+            best_params=best_params,
+            best_score=jnp.where(improved, score, state.best_score),
+            no_improvement=no_improvement,
+            epoch=state.epoch + 1,
+            stopped=(no_improvement > hyper["n_iter_no_change"]) | ~finite,
+            diverged=~finite,
+        )
+        return state, i + 1, losses.at[i].set(loss), val_scores
+
+    nan_buffer = jnp.full(config.chunk, jnp.nan, dtype=jnp.float32)
+    state, _, losses, val_scores = jax.lax.while_loop(
+        keep_going, run_epoch, (state, jnp.asarray(0), nan_buffer, nan_buffer)
+    )
+    return state, losses, val_scores
+
+
+class TrainResult(NamedTuple):
+    params: dict
+    loss_curve: np.ndarray
+    validation_curve: np.ndarray
+    converged: bool
+    diverged: bool
+
+
+def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
+    """Train ``params`` for at most ``max_iter`` epochs; return NumPy results.
+
+    ``on_chunk(losses, validation_losses)`` is called after every chunk with
+    that chunk's per-epoch figures (for progress reports).
+    """
+    data = {name: jnp.asarray(value, dtype=jnp.float32) for name, value in data.items()}
+    hyper = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float32), hyper)
+    seed = jnp.asarray(seed, dtype=jnp.uint32)
+    state = init_state(config, params)
+    losses, val_scores = [], []
+    done = 0
+    while done < max_iter:
+        n_epochs = min(config.chunk, max_iter - done)
+        state, chunk_losses, chunk_vals = train_chunk(config, state, data, hyper, seed, n_epochs)
+        n_run = int(state.epoch) - done
+        done += n_run
+        losses.append(np.asarray(chunk_losses)[:n_run])
+        val_scores.append(np.asarray(chunk_vals)[:n_run])
+        if on_chunk is not None:
+            on_chunk(losses[-1], val_scores[-1])
+        if bool(state.stopped):
+            break
+    best = state.best_params if config.early_stopping else state.params
+    return TrainResult(
+        params=jax.tree.map(lambda a: np.array(a, dtype=np.float32), best),
+        loss_curve=np.concatenate(losses),
+        validation_curve=np.concatenate(val_scores),
+        converged=bool(state.stopped) and not bool(state.diverged),
+        diverged=bool(state.diverged),
+    )

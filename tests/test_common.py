@@ -1,0 +1,58 @@
+"""scikit-learn's own estimator checks, over every public estimator."""
+
+import warnings
+
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import (
+    check_dataframe_column_names_consistency,
+    check_get_feature_names_out_error,
+    check_global_output_transform_pandas,
+    check_param_validation,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    parametrize_with_checks,
+)
+
+import skae
+
+# Small, fast instances; each variant's own term is switched on so its code runs.
+FAST = dict(hidden_layer_sizes=(8,), max_iter=5, batch_size=16)
+INSTANCES = [
+    skae.AutoencoderTransformer(**FAST),
+]
+
+# Checks expected to fail, by estimator name, each with its reason. Empty on purpose.
+EXPECTED_FAILED = {}
+
+EXTRA_CHECKS = [
+    check_param_validation,
+    check_set_output_transform,
+    check_set_output_transform_pandas,
+    check_global_output_transform_pandas,
+    check_transformer_get_feature_names_out,
+    check_transformer_get_feature_names_out_pandas,
+    check_get_feature_names_out_error,
+    check_dataframe_column_names_consistency,
+]
+
+
+@parametrize_with_checks(
+    INSTANCES,
+    expected_failed_checks=lambda est: EXPECTED_FAILED.get(type(est).__name__, {}),
+    xfail_strict=True,
+)
+def test_sklearn_compatible(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+@pytest.mark.parametrize("estimator", INSTANCES, ids=lambda est: type(est).__name__)
+@pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda check: check.__name__)
+def test_checks_not_run_by_default(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(type(estimator).__name__, estimator)
