@@ -22,6 +22,11 @@ import skae
 FAST = dict(hidden_layer_sizes=(8,), max_iter=5, batch_size=16)
 INSTANCES = [
     skae.AutoencoderTransformer(**FAST),
+    skae.SparseAE(**FAST, sparsity_weight=1.0),
+    skae.ContractiveAE(**FAST, contraction=0.5),
+    skae.DenoisingAE(**FAST, noise_level=0.2),
+    skae.DenoisingAE(**FAST, noise="masking", noise_level=0.2),
+    skae.DenoisingAE(**FAST, noise="salt_pepper", noise_level=0.2),
 ]
 
 # Checks expected to fail, by estimator name, each with its reason. Empty on purpose.

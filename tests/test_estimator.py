@@ -1,0 +1,283 @@
+"""Behaviour of the estimators as scikit-learn transformers: API, errors,
+determinism, pickling and compile-cache reuse."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+
+from skae import AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
+from skae._kernels import train
+
+FAST = dict(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
+ALL = [
+    AutoencoderTransformer(**FAST),
+    SparseAE(**FAST),
+    ContractiveAE(**FAST, contraction=0.3),
+    DenoisingAE(**FAST, noise_level=0.2),
+]
+ids = [type(est).__name__ for est in ALL]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+@pytest.fixture
+def X():
+    return np.random.RandomState(0).normal(size=(60, 5))
+
+
+@pytest.mark.parametrize("est", ALL, ids=ids)
+def test_methods_shapes_and_dtypes(est, X):
+    est = clone(est).fit(X)
+    for dtype in (np.float64, np.float32):
+        codes = est.transform(X.astype(dtype))
+        assert codes.shape == (60, 2) and codes.dtype == dtype
+        recon = est.inverse_transform(codes)
+        assert recon.shape == (60, 5) and recon.dtype == dtype
+    assert_allclose(est.fit_transform(X), est.transform(X))
+    scores = est.score_samples(X)
+    assert scores.shape == (60,) and np.all(scores <= 0)
+    assert est.score(X) == pytest.approx(scores.mean())
+    assert est.n_features_in_ == 5
+    assert 1 <= est.n_iter_ <= 20 and len(est.loss_curve_) == est.n_iter_
+    assert est.loss_ == est.loss_curve_[-1] and est.best_loss_ == min(est.loss_curve_)
+    assert all(isinstance(a, np.ndarray) for a in (*est.coefs_, *est.intercepts_))
+    prefix = type(est).__name__.lower()
+    assert_array_equal(est.get_feature_names_out(), [f"{prefix}0", f"{prefix}1"])
+
+
+def test_score_samples_ranks_outliers():
+    rng = np.random.RandomState(0)
+    z = rng.normal(size=(300, 1))
+    X = np.hstack([z, 2 * z, -z]) + 0.01 * rng.normal(size=(300, 3))
+    est = AutoencoderTransformer(1, **FAST).fit(X)
+    outlier = np.array([[1.0, -2.0, 1.0]])
+    assert est.score_samples(outlier)[0] < np.min(est.score_samples(X))
+
+
+@pytest.mark.parametrize("est", ALL, ids=ids)
+def test_same_seed_same_result_through_clone_and_pickle(est, X):
+    first = clone(est).fit(X)
+    second = clone(est).fit(X)
+    assert_array_equal(first.transform(X), second.transform(X))
+    restored = pickle.loads(pickle.dumps(first))
+    assert_array_equal(first.transform(X), restored.transform(X))
+    assert_array_equal(first.inverse_transform(first.transform(X)),
+                       restored.inverse_transform(restored.transform(X)))
+
+
+def test_other_seed_other_result(X):
+    a = AutoencoderTransformer(**{**FAST, "random_state": 0}).fit(X)
+    b = AutoencoderTransformer(**{**FAST, "random_state": 1}).fit(X)
+    assert not np.array_equal(a.coefs_[0], b.coefs_[0])
+
+
+@pytest.mark.parametrize("est", ALL, ids=ids)
+def test_fitted_state_is_plain_numpy(est, X):
+    est = clone(est).fit(X)
+    payload = pickle.dumps(est)
+    assert b"jax" not in payload
+    for value in vars(est).values():
+        arrays = value if isinstance(value, list) else [value]
+        for a in arrays:
+            assert not type(a).__module__.startswith("jax")
+
+
+def test_set_output_pandas(X):
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    est = AutoencoderTransformer(**FAST).set_output(transform="pandas").fit(df)
+    out = est.transform(df)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == ["autoencodertransformer0", "autoencodertransformer1"]
+    assert_array_equal(est.feature_names_in_, df.columns)
+
+
+def test_early_stopping_records_validation_loss_and_keeps_best(X):
+    est = AutoencoderTransformer(**{**FAST, "max_iter": 40}, early_stopping=True,
+                                 validation_fraction=0.2, solver="adam").fit(X)
+    assert len(est.validation_scores_) == est.n_iter_
+    assert est.best_validation_loss_ == min(est.validation_scores_)
+    # The kept weights are the best validation epoch's: recompute its MSE.
+    # Rows are split by the estimator's seeded RNG, so evaluate on all rows and
+    # compare against the final-epoch model trained without early stopping.
+    assert np.all(np.isfinite(est.validation_scores_))
+
+
+def test_data_smaller_than_a_batch_still_trains():
+    X = np.random.RandomState(0).normal(size=(5, 3))
+    est = AutoencoderTransformer(1, hidden_layer_sizes=(4,), solver="adam", batch_size=64,
+                                 max_iter=5, random_state=0).fit(X)
+    assert est.n_iter_ == 5
+    assert not np.allclose(est.coefs_[0], AutoencoderTransformer(
+        1, hidden_layer_sizes=(4,), solver="adam", batch_size=64, max_iter=1,
+        random_state=0).fit(X).coefs_[0])
+
+
+def test_warm_start_continues(X):
+    est = AutoencoderTransformer(**{**FAST, "max_iter": 5}, warm_start=True).fit(X)
+    loss_before = est.loss_
+    est.fit(X)
+    assert est.loss_curve_[0] <= loss_before * 1.01
+
+
+def test_verbose_prints_progress(X, capsys):
+    AutoencoderTransformer(**{**FAST, "max_iter": 3}, verbose=True).fit(X)
+    out = capsys.readouterr().out
+    assert "Iteration 1, loss = " in out and "Iteration 3, loss = " in out
+
+
+def test_convergence_warning_when_max_iter_is_hit(X):
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        AutoencoderTransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
+
+
+# --- bad input ---------------------------------------------------------------
+
+def test_unfitted_use_raises():
+    est = AutoencoderTransformer()
+    for method in (est.transform, est.inverse_transform, est.score_samples, est.score):
+        with pytest.raises(NotFittedError):
+            method(np.zeros((3, 2)))
+    with pytest.raises(NotFittedError):
+        est.get_feature_names_out()
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (np.array([[1.0, np.nan], [2.0, 3.0], [1.0, 1.0]]), ValueError, "NaN"),
+        (np.array([[1.0, np.inf], [2.0, 3.0], [1.0, 1.0]]), ValueError, "infinity"),
+        (np.zeros((0, 3)), ValueError, "0 sample"),
+        (np.arange(5.0), ValueError, "Reshape your data"),
+        (np.array([["a", "b"], ["c", "d"]]), ValueError, "could not convert|string"),
+        (np.array([[1 + 1j, 2], [3, 4]]), ValueError, "Complex data not supported"),
+        (sp.csr_matrix(np.eye(4)), TypeError, "Sparse data"),
+    ],
+    ids=["nan", "inf", "empty", "1d", "strings", "complex", "sparse"],
+)
+def test_bad_input_at_fit(bad, error, match):
+    with pytest.raises(error, match=match):
+        AutoencoderTransformer(1, **FAST).fit(bad)
+
+
+def test_wrong_width_at_transform_and_inverse_transform(X):
+    est = AutoencoderTransformer(**FAST).fit(X)
+    with pytest.raises(ValueError, match="X has 4 features, but AutoencoderTransformer is expecting 5"):
+        est.transform(X[:, :4])
+    with pytest.raises(ValueError, match="X has 3 features.*expecting 2 features"):
+        est.inverse_transform(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="NaN"):
+        est.transform(np.full((2, 5), np.nan))
+
+
+def test_n_components_larger_than_features():
+    with pytest.raises(ValueError, match="n_components=6 must be at most n_features=5"):
+        AutoencoderTransformer(6, **FAST).fit(np.random.rand(20, 5))
+    # Overcomplete codes are SparseAE's business and allowed there.
+    assert SparseAE(6, **FAST).fit(np.random.rand(20, 5)).transform(np.random.rand(3, 5)).shape == (3, 6)
+
+
+def test_too_small_validation_set():
+    with pytest.raises(ValueError, match="leaves 1 validation rows"):
+        AutoencoderTransformer(**FAST, early_stopping=True, validation_fraction=0.1).fit(
+            np.random.rand(10, 3))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes"),
+        ({"activation": "swish"}, "activation"),
+        ({"solver": "sgd"}, "solver"),
+        ({"n_components": 0}, "n_components"),
+    ],
+)
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        AutoencoderTransformer(**{**FAST, **params}).fit(np.random.rand(20, 5))
+
+
+def test_constant_columns_work():
+    X = np.random.RandomState(0).normal(size=(50, 4))
+    X[:, 1] = 7.0
+    est = AutoencoderTransformer(**FAST).fit(X)
+    recon = est.inverse_transform(est.transform(X))
+    assert np.all(np.isfinite(recon))
+    assert_allclose(recon[:, 1], 7.0, atol=1e-6)
+    all_constant = AutoencoderTransformer(**FAST).fit(np.full((10, 3), 2.0))
+    assert_allclose(all_constant.inverse_transform(all_constant.transform(np.full((2, 3), 2.0))), 2.0)
+
+
+def test_huge_values_give_finite_results():
+    X = np.random.RandomState(0).normal(size=(50, 4)) * 1e20
+    est = AutoencoderTransformer(**FAST).fit(X)
+    recon = est.inverse_transform(est.transform(X))
+    assert np.all(np.isfinite(recon))
+    assert np.mean((X - recon) ** 2) < np.mean((X - X.mean(0)) ** 2)
+
+
+def test_divergence_is_reported():
+    X = np.random.RandomState(0).normal(size=(64, 4))
+    with pytest.raises(ValueError, match="Training diverged"):
+        AutoencoderTransformer(hidden_layer_sizes=(8,), solver="adam", activation="relu",
+                               learning_rate_init=1e12, max_iter=50, random_state=0).fit(X)
+
+
+# --- compilation reuse -------------------------------------------------------
+
+def compiled_programs():
+    return train.train_chunk._cache_size()
+
+
+def test_refits_on_similar_sizes_and_new_hyperparameters_reuse_the_trainer():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 6))
+    base = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, solver="adam")
+    AutoencoderTransformer(**base).fit(X)
+    before = compiled_programs()
+    # CV-fold-like sizes, and grids over traced hyperparameters.
+    for n in (160, 170, 180, 199):
+        AutoencoderTransformer(**base).fit(X[:n])
+    for alpha in (0.0, 0.1, 1.0):
+        AutoencoderTransformer(**base, alpha=alpha).fit(X)
+    for lr in (1e-2, 1e-4):
+        AutoencoderTransformer(**base, learning_rate_init=lr).fit(X)
+    AutoencoderTransformer(**{**base, "max_iter": 17}).fit(X)
+    assert compiled_programs() == before
+
+
+@pytest.mark.parametrize(
+    "make, grid",
+    [
+        (lambda v: SparseAE(**FAST, sparsity_weight=v), (0.0, 1.0, 5.0)),
+        (lambda v: ContractiveAE(**FAST, contraction=v), (0.0, 0.1, 1.0)),
+        (lambda v: DenoisingAE(**FAST, noise_level=v), (0.0, 0.1, 0.5)),
+    ],
+    ids=["sparsity_weight", "contraction", "noise_level"],
+)
+def test_grid_over_a_variant_weight_reuses_the_trainer(make, grid):
+    X = np.random.RandomState(0).normal(size=(100, 5))
+    make(grid[0]).fit(X)
+    before = compiled_programs()
+    for value in grid[1:]:
+        make(value).fit(X)
+    assert compiled_programs() == before
+
+
+def test_transform_of_many_sizes_compiles_nothing():
+    est = AutoencoderTransformer(**FAST).fit(np.random.rand(40, 5))
+    before = compiled_programs()
+    for n in range(1, 51):
+        assert est.transform(np.random.rand(n, 5)).shape == (n, 2)
+    assert compiled_programs() == before

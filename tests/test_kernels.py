@@ -1,0 +1,137 @@
+"""The pure JAX kernels: forward pass, closed-form Jacobian, masks, noise."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from skae._kernels import network, noise, penalties, train
+
+
+def random_params(n_features, hidden, n_components, spec, seed, linear=False):
+    rng = np.random.RandomState(seed)
+    params = network.init_params(rng, n_features, n_components, hidden, spec)
+    # Non-zero biases and larger weights so every activation regime is hit.
+    params["encoder"] = [(2 * W, rng.normal(size=b.shape).astype(np.float32))
+                         for W, b in params["encoder"]]
+    if linear:
+        S = rng.normal(size=(n_features, n_components)).astype(np.float32)
+        params["linear"] = (S, S.T.copy())
+    return params
+
+
+@pytest.mark.parametrize("activation", network.ACTIVATIONS)
+@pytest.mark.parametrize(
+    "hidden, linear", [((), False), ((7,), False), ((7, 5), False), ((7,), True)],
+    ids=["one-layer", "two-layer", "three-layer", "two-layer+linear"],
+)
+def test_closed_form_jacobian_matches_autodiff(activation, hidden, linear):
+    spec = network.NetworkSpec(activation=activation, code_activation=activation)
+    params = random_params(6, hidden, 3, spec, seed=1, linear=linear)
+    x = jnp.asarray(np.random.RandomState(2).normal(size=(20, 6)), dtype=jnp.float32)
+
+    closed = penalties.encoder_jacobian_frobenius_sq(spec, params, x)
+
+    def encode_row(row):
+        return network.encode(spec, params, row[None])[0]
+
+    jacobians = jax.vmap(jax.jacfwd(encode_row))(x)
+    expected = jnp.sum(jacobians**2, axis=(1, 2))
+    assert_allclose(np.asarray(closed), np.asarray(expected), rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_and_jax_forward_pass_agree():
+    spec = network.NetworkSpec("tanh", "sigmoid")
+    params = random_params(5, (8, 4), 2, spec, seed=0, linear=True)
+    x = np.random.RandomState(0).normal(size=(30, 5)).astype(np.float32)
+    code_np = network.encode(spec, params, x, xp=np)
+    code_jax = network.encode(spec, params, jnp.asarray(x))
+    assert_allclose(code_np, np.asarray(code_jax), rtol=1e-5, atol=1e-6)
+    assert_allclose(network.decode(spec, params, code_np, xp=np),
+                    np.asarray(network.decode(spec, params, code_jax)), rtol=1e-5, atol=1e-5)
+
+
+def test_pca_initialisation_reconstructs_like_pca():
+    rng = np.random.RandomState(0)
+    x = (rng.normal(size=(100, 5)) @ rng.normal(size=(5, 5))).astype(np.float32)
+    x -= x.mean(0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    spec = network.NetworkSpec("tanh", "identity")
+    params = network.init_params(rng, 5, 2, (8,), spec, pca_components=vt)
+    recon = network.decode(spec, params, network.encode(spec, params, x, xp=np), xp=np)
+    pca_recon = x @ vt[:2].T @ vt[:2]
+    assert_allclose(recon, pca_recon, atol=1e-4)
+
+
+def test_padding_rows_do_not_change_the_loss_or_penalties():
+    spec = network.NetworkSpec("tanh", "sigmoid")
+    params = random_params(4, (6,), 3, spec, seed=0)
+    x = np.random.RandomState(1).normal(size=(10, 4)).astype(np.float32)
+    padded, mask = train.pad_rows(x, 16)
+    padded[10:] = 5.0  # garbage in padding must not leak in
+    config = train.TrainConfig(spec, "adam", 16, 1, True, False, penalties.kl_sparsity,
+                               noise.no_corruption)
+    hyper = {"alpha": 0.0, "n_train": 10.0, "corruption": {},
+             "penalty": {"sparsity_target": 0.05, "sparsity_weight": 2.0}}
+    key = jax.random.key(0)
+    full = train.objective(config, params, jnp.asarray(x), jnp.ones(10), key, hyper)
+    masked = train.objective(config, params, jnp.asarray(padded), jnp.asarray(mask), key, hyper)
+    assert_allclose(float(full), float(masked), rtol=1e-6)
+    jac_full = penalties.contractive(spec, params, jnp.asarray(x), None, jnp.ones(10),
+                                     {"contraction": 1.0})
+    jac_masked = penalties.contractive(spec, params, jnp.asarray(padded), None,
+                                       jnp.asarray(mask), {"contraction": 1.0})
+    assert_allclose(float(jac_full), float(jac_masked), rtol=1e-6)
+
+
+def test_kl_sparsity_is_zero_at_the_target():
+    code = jnp.full((8, 3), 0.05)
+    value = penalties.kl_sparsity(None, None, None, code, jnp.ones(8),
+                                  {"sparsity_target": 0.05, "sparsity_weight": 3.0})
+    assert abs(float(value)) < 1e-6
+    busier = penalties.kl_sparsity(None, None, None, code + 0.3, jnp.ones(8),
+                                   {"sparsity_target": 0.05, "sparsity_weight": 3.0})
+    assert float(busier) > 0.1
+
+
+def corruption_args(level, n_features=200):
+    return {"noise_level": level, "low": jnp.zeros(n_features), "high": jnp.ones(n_features),
+            "zero": jnp.zeros(n_features), "scale": 1.0}
+
+
+def test_corruptions_have_the_documented_statistics():
+    x = jnp.full((500, 200), 0.5)
+    key = jax.random.key(0)
+    masked = noise.masking(key, x, corruption_args(0.3))
+    assert abs(float(jnp.mean(masked == 0.0)) - 0.3) < 0.01
+    salted = noise.salt_pepper(key, x, corruption_args(0.2))
+    assert abs(float(jnp.mean(salted == 1.0)) - 0.1) < 0.01
+    assert abs(float(jnp.mean(salted == 0.0)) - 0.1) < 0.01
+    gauss = noise.gaussian(key, x, corruption_args(0.1))
+    assert abs(float(jnp.std(gauss - x)) - 0.1) < 0.005
+    assert float(gauss.min()) >= 0.0 and float(gauss.max()) <= 1.0
+
+
+def test_batch_layout_buckets_sizes():
+    assert train.batch_layout(5, 256) == (8, 1)
+    assert train.batch_layout(150, 256) == (256, 1)
+    assert train.batch_layout(1000, 256) == (256, 4)
+    assert train.batch_layout(1100, 256) == (256, 8)
+    # Neighbouring CV fold sizes share a layout, hence a compiled program.
+    assert train.batch_layout(1200, 256) == train.batch_layout(1500, 256)
+
+
+def test_kernels_do_not_import_sklearn():
+    # Import the kernel package on its own (not through skae/__init__.py,
+    # which loads the estimators) and check scikit-learn stayed out.
+    package_parent = str(Path(network.__file__).parents[1])
+    code = (f"import sys; sys.path.insert(0, {package_parent!r}); "
+            "import _kernels.train, _kernels.noise; print('sklearn' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
