@@ -38,7 +38,7 @@ n_components : int, default=2
         Width of the bottleneck: the number of features ``transform``
         returns.
 
-    hidden_layer_sizes : tuple of int, default=(64,)
+    hidden_layer_sizes : tuple of int, default=(32, 32)
         Widths of the encoder's hidden layers, outermost first. The decoder
         mirrors them. ``()`` gives a single-layer encoder and decoder.
 
@@ -54,10 +54,13 @@ default="tanh"
         minibatch Adam. ``"auto"`` picks L-BFGS for up to 20,000 training
         rows of deterministic training and Adam otherwise.
 
-    alpha : float, default=1e-4
+    alpha : float, default=0.1
         Strength of the L2 penalty on the weights, scaled as in
         :class:`~sklearn.neural_network.MLPRegressor`:
-        ``0.5 * alpha * sum(W ** 2) / n_samples``.
+        ``0.5 * alpha * sum(W ** 2) / n_samples``, so it fades as the data
+        grow. The default is stronger than MLPRegressor's: it keeps small
+        data sets (iris-sized) from overfitting, so held-out error stays at
+        or below PCA's.
 
     batch_size : int or "auto", default="auto"
         Minibatch size for Adam; ``"auto"`` means ``min(256, n_samples)``.
@@ -66,7 +69,7 @@ default="tanh"
     learning_rate_init : float, default=1e-3
         Adam's step size. Ignored by L-BFGS, whose line search sets the step.
 
-    max_iter : int, default=200
+    max_iter : int, default=500
         Maximum number of epochs (Adam) or iterations (L-BFGS).
 
     tol : float, default=1e-4
@@ -236,13 +239,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self,
         n_components=2,
         *,
-        hidden_layer_sizes=(64,),
+        hidden_layer_sizes=(32, 32),
         activation="tanh",
         solver="auto",
-        alpha=1e-4,
+        alpha=0.1,
         batch_size="auto",
         learning_rate_init=1e-3,
-        max_iter=200,
+        max_iter=500,
         tol=1e-4,
         n_iter_no_change=10,
         early_stopping=False,

@@ -83,7 +83,10 @@ def pad_rows(x, n_rows):
 def _optimizer(solver, learning_rate):
     if solver == "adam":
         return optax.chain(optax.scale_by_adam(), optax.scale_by_learning_rate(learning_rate))
-    return optax.lbfgs()
+    # Backtracking (Armijo) rather than the default zoom line search: a
+    # smaller program that compiles about a second faster and steps faster,
+    # at the same final loss on our problems.
+    return optax.lbfgs(linesearch=optax.scale_by_backtracking_linesearch(max_backtracking_steps=15))
 
 
 def objective(config, params, x, mask, key, hyper):
@@ -135,7 +138,7 @@ def _adam_epoch(config, params, opt_state, data, hyper, key):
 
 
 def _lbfgs_iteration(config, params, opt_state, data, hyper, key):
-    """One full-batch L-BFGS step with a zoom line search."""
+    """One full-batch L-BFGS step with a backtracking line search."""
     loss_fn = partial(
         objective, config, x=data["x_train"], mask=data["mask_train"], key=key, hyper=hyper
     )

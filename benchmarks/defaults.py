@@ -1,0 +1,118 @@
+"""Default-settings quality and speed against PCA and MLPRegressor.
+
+Every row fits, on 80% of a standardized reference data set (digits on the
+[0, 1] pixel scale), PCA, ``MLPRegressor`` fitted X -> X with the same
+hidden layers (``hidden, k, reversed(hidden)``) and skae's
+``AutoencoderTransformer`` with default settings, and prints the held-out
+MSE, the ratio to PCA and fit times. skae's first fit of each shape in this
+process is reported as "cold" (it includes JIT compilation), a second fit
+with another seed as "warm".
+
+    python benchmarks/defaults.py                 # skae and PCA only
+    python benchmarks/defaults.py --mlp           # with MLPRegressor (slow)
+    python benchmarks/defaults.py --seeds 10      # worst case over 10 seeds
+    python benchmarks/defaults.py --only curve    # rows whose name contains 'curve'
+"""
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.datasets import load_digits, load_iris
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPRegressor
+from sklearn.preprocessing import StandardScaler
+
+from skae import AutoencoderTransformer
+from skae.datasets import make_curve, make_linear
+
+ROWS = [
+    ("curve", 1),
+    ("curve", 2),
+    ("digits", 10),
+    ("digits", 2),
+    ("iris", 2),
+    ("iris", 1),
+    ("iris", 3),
+    ("linear+offset", 2),
+]
+
+
+def load(name):
+    if name == "curve":
+        return StandardScaler().fit_transform(make_curve(10_000, random_state=0))
+    if name == "digits":
+        return load_digits().data / 16.0
+    if name == "iris":
+        return StandardScaler().fit_transform(load_iris().data)
+    return StandardScaler().fit_transform(make_linear(offset=True, random_state=0))
+
+
+def heldout_mse(model, X_test):
+    return float(np.mean((X_test - model.inverse_transform(model.transform(X_test))) ** 2))
+
+
+class MLPAutoencoder:
+    """MLPRegressor fitted X -> X, scored like a transformer round trip."""
+
+    def __init__(self, k, hidden, solver):
+        layers = (*hidden, k, *reversed(hidden))
+        self.mlp = MLPRegressor(layers, solver=solver, max_iter=2000, random_state=0)
+
+    def fit(self, X):
+        self.mlp.fit(X, X)
+        return self
+
+    def transform(self, X):
+        return X
+
+    def inverse_transform(self, X):
+        return self.mlp.predict(X)
+
+
+def timed_fit(make, X):
+    start = time.perf_counter()
+    model = make().fit(X)
+    return model, time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mlp", action="store_true", help="also fit MLPRegressor (lbfgs, adam)")
+    parser.add_argument("--seeds", type=int, default=1, help="skae seeds; the worst is shown")
+    parser.add_argument("--only", default="", help="run rows whose data name contains this")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    hidden = AutoencoderTransformer().hidden_layer_sizes
+
+    header = (f"{'data':14s} {'k':>2s} {'PCA MSE':>9s} {'skae MSE':>9s} {'/PCA':>6s} "
+              f"{'worst/PCA':>9s} {'cold s':>7s} {'warm s':>7s} {'iters':>5s}")
+    if args.mlp:
+        header += f" {'MLP-lbfgs MSE':>13s} {'s':>6s} {'MLP-adam MSE':>12s} {'s':>6s}"
+    print(header)
+    for name, k in ROWS:
+        if args.only not in name:
+            continue
+        X_train, X_test = train_test_split(load(name), test_size=0.2, random_state=0)
+        pca = heldout_mse(PCA(k).fit(X_train), X_test)
+        model, cold = timed_fit(lambda: AutoencoderTransformer(k, random_state=0), X_train)
+        mse = heldout_mse(model, X_test)
+        _, warm = timed_fit(lambda: AutoencoderTransformer(k, random_state=1), X_train)
+        worst = max(
+            [mse] + [heldout_mse(AutoencoderTransformer(k, random_state=s).fit(X_train), X_test)
+                     for s in range(1, args.seeds)]
+        )
+        line = (f"{name:14s} {k:2d} {pca:9.3g} {mse:9.3g} {mse / pca:6.3g} {worst / pca:9.3g} "
+                f"{cold:7.2f} {warm:7.2f} {model.n_iter_:5d}")
+        if args.mlp:
+            for solver in ("lbfgs", "adam"):
+                mlp, seconds = timed_fit(lambda: MLPAutoencoder(k, hidden, solver), X_train)
+                line += f" {heldout_mse(mlp, X_test):13.3g} {seconds:6.1f}"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Reconstruction quality against PCA on the reference data sets (held-out rows)."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skae import AutoencoderTransformer
+from skae.datasets import make_curve, make_linear
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def heldout_mse(model, X_test):
+    return np.mean((X_test - model.inverse_transform(model.transform(X_test))) ** 2)
+
+
+def split(X):
+    return train_test_split(X, test_size=0.2, random_state=0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_iris_no_worse_than_pca(iris_split, k):
+    X_train, X_test = iris_split
+    pca = heldout_mse(PCA(k).fit(X_train), X_test)
+    ae = heldout_mse(AutoencoderTransformer(k, random_state=0).fit(X_train), X_test)
+    assert ae <= 1.05 * pca
+    if k == 2:
+        assert ae <= pca
+
+
+def test_curve_one_component_beats_pca_tenfold():
+    X_train, X_test = split(StandardScaler().fit_transform(make_curve(3000, random_state=0)))
+    pca = heldout_mse(PCA(1).fit(X_train), X_test)
+    ae = heldout_mse(AutoencoderTransformer(1, random_state=0).fit(X_train), X_test)
+    assert ae <= 0.1 * pca
+
+
+@pytest.mark.parametrize("offset, k", [(False, 1), (True, 2)], ids=["linear", "linear+offset"])
+@pytest.mark.parametrize("scaled", [True, False], ids=["standardized", "raw"])
+def test_linear_sets_are_reconstructed_exactly(offset, k, scaled):
+    X = make_linear(offset=offset, random_state=0)
+    if scaled:
+        X = StandardScaler().fit_transform(X)
+    X_train, X_test = split(X)
+    est = AutoencoderTransformer(k, random_state=0).fit(X_train)
+    recon = est.inverse_transform(est.transform(X_test))
+    assert np.all(np.isfinite(recon))
+    relative_error = np.sum((X_test - recon) ** 2) / np.sum(X_test**2)
+    assert relative_error < 1e-4
+
+
+def test_unscaled_linear_set_no_worse_than_twice_pca():
+    X_train, X_test = split(make_linear(offset=True, random_state=0))
+    pca = heldout_mse(PCA(1).fit(X_train), X_test)
+    ae = heldout_mse(AutoencoderTransformer(1, random_state=0).fit(X_train), X_test)
+    assert np.isfinite(ae) and ae <= 2 * pca
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_identity_activation_matches_pca(iris_split, k):
+    X_train, X_test = iris_split
+    pca = heldout_mse(PCA(k).fit(X_train), X_test)
+    ae = heldout_mse(AutoencoderTransformer(k, activation="identity", random_state=0)
+                     .fit(X_train), X_test)
+    assert ae == pytest.approx(pca, rel=0.02)
+
+
+def test_grid_search_in_a_classifier_pipeline_matches_pca():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+
+    def search(reducer, name):
+        pipe = Pipeline([("scale", StandardScaler()), (name, reducer),
+                         ("clf", LogisticRegression(max_iter=1000))])
+        return GridSearchCV(pipe, {f"{name}__n_components": [1, 2, 3]}, cv=5, n_jobs=2).fit(X, y)
+
+    ae = search(AutoencoderTransformer(random_state=0), "ae")
+    pca = search(PCA(), "pca")
+    assert ae.best_score_ >= pca.best_score_ - 0.02
+    assert ae.best_estimator_.predict(X).shape == (150,)
+
+
+def test_grid_search_without_y_uses_score(iris_split):
+    X_train, _ = iris_split
+    search = GridSearchCV(AutoencoderTransformer(hidden_layer_sizes=(16,), max_iter=50,
+                                                 random_state=0),
+                          {"n_components": [1, 2, 3]}, cv=3).fit(X_train)
+    # Reconstruction always prefers the widest bottleneck, as the docs warn.
+    assert search.best_params_ == {"n_components": 3}
+    assert np.all(np.diff(search.cv_results_["mean_test_score"]) > 0)
