@@ -45,9 +45,10 @@ def encoder_jacobian_frobenius_sq(spec, params, x):
 
     Closed form, no autodiff. For a single layer ``h = s(x W + b)`` this is
     ``sum_j s'(z_j)^2 sum_i W_ij^2``, one pass over the weights. For deeper
-    encoders (or with the linear path) the Jacobian ``W_1 D_1 W_2 D_2 ...`` is
-    carried forward layer by layer as an explicit (rows, n_features, width)
-    tensor, which is exact.
+    encoders (or with the linear path) the transposed Jacobian
+    ``D_L W_L^T ... D_1 W_1^T`` is multiplied out exactly as an explicit
+    (rows, n_components, width) tensor, starting from the code side: the
+    code is the narrowest layer, so that order does the least arithmetic.
     """
     layers = list(encoder_layers(spec, params))
     linear = params.get("linear")
@@ -58,16 +59,18 @@ def encoder_jacobian_frobenius_sq(spec, params, x):
         return (d * d) @ jnp.sum(W * W, axis=0)
 
     h = x
-    jac = None
+    derivatives = []
     for W, b, name in layers:
         z = h @ W + b
         h = activate(name, z)
-        d = activation_derivative(name, z, h)
-        # Jacobian of this layer's output w.r.t. the network input.
-        jac = (W[None] if jac is None else jnp.einsum("nij,jk->nik", jac, W)) * d[:, None, :]
+        derivatives.append(activation_derivative(name, z, h))
+    jac_t = None  # d code / d (this layer's input), transposed: (rows, code, width)
+    for (W, _, _), d in zip(reversed(layers), reversed(derivatives)):
+        scaled = d[:, :, None] if jac_t is None else jac_t * d[:, None, :]
+        jac_t = scaled * W.T[None] if jac_t is None else scaled @ W.T
     if linear is not None:
-        jac = jac + linear[0][None]
-    return jnp.sum(jac * jac, axis=(1, 2))
+        jac_t = jac_t + linear[0].T[None]
+    return jnp.sum(jac_t * jac_t, axis=(1, 2))
 
 
 def contractive(spec, params, x, code, mask, args):
