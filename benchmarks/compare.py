@@ -46,7 +46,7 @@ class MLPAutoencoder:
 
     def fit(self, X, y=None):
         layers = (*self.hidden, self.n_components, *reversed(self.hidden))
-        self.mlp_ = MLPRegressor(layers, solver="lbfgs", max_iter=500, random_state=SEED)
+        self.mlp_ = MLPRegressor(hidden_layer_sizes=layers, solver="lbfgs", max_iter=500, random_state=SEED)
         self.mlp_.fit(X, X)
         return self
 

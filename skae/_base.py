@@ -30,6 +30,8 @@ INFERENCE_BLOCK_ROWS = 4096
 LBFGS_MAX_SAMPLES = 20_000
 # The "auto" minibatch size for Adam.
 AUTO_BATCH_SIZE = 256
+# early_stopping="auto" holds out a validation set once it has this many rows.
+AUTO_MIN_VALIDATION_ROWS = 20
 # The accepted activation names; "logistic" is MLPRegressor's name for sigmoid.
 ACTIVATION_NAMES = {"identity", "logistic", "sigmoid", "tanh", "relu"}
 
@@ -77,13 +79,20 @@ default="tanh"
         improved by at least ``tol`` times its best value for
         ``n_iter_no_change`` consecutive epochs.
 
-    n_iter_no_change : int, default=10
-        Number of epochs without a ``tol`` improvement before stopping.
+    n_iter_no_change : int, default=50
+        Number of epochs (Adam) or iterations (L-BFGS) without a ``tol``
+        improvement before stopping. Longer than MLPRegressor's 10: L-BFGS
+        iterations are small steps, and training from the PCA start often
+        plateaus before the nonlinear part takes off.
 
-    early_stopping : bool, default=False
+    early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the training rows, monitor their
         reconstruction MSE instead of the training loss, and keep the weights
-        of the best validation epoch.
+        of the best validation epoch. The starting point (the PCA solution,
+        for the estimators that start there) competes too, so the kept model
+        is never worse than it on the validation rows. ``"auto"`` turns it on
+        when the split leaves at least 20 validation rows (fewer make a
+        noisy choice).
 
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``; it must leave
@@ -149,8 +158,8 @@ n_features_in_ : int
         epoch, in the unit of ``loss_curve_`` (a loss: lower is better).
 
     best_validation_loss_ : float or None
-        With ``early_stopping``, the best validation MSE; its weights are the
-        ones kept.
+        With ``early_stopping``, the best validation MSE, the starting point's
+        included; its weights are the ones kept.
 """
 
 
@@ -201,7 +210,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -247,8 +256,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         learning_rate_init=1e-3,
         max_iter=500,
         tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
+        n_iter_no_change=50,
+        early_stopping="auto",
         validation_fraction=0.1,
         shuffle=True,
         random_state=None,
@@ -290,10 +299,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             The fitted estimator.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        self._check_shape_parameters(X.shape)
+        early_stopping = self._resolved_early_stopping(X.shape[0])
+        self._check_shape_parameters(X.shape, early_stopping)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        train_rows, val_rows = self._split(X.shape[0], rng)
+        train_rows, val_rows = self._split(X.shape[0], early_stopping, rng)
         warm = self.warm_start and hasattr(self, "coefs_")
         if not warm:
             self.mean_ = X[train_rows].mean(axis=0, dtype=np.float64)
@@ -302,7 +312,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         x_train = xs[train_rows]
         params = self._network_params(np.float32) if warm else self._init_params(x_train, rng)
 
-        config, data = self._training_program(x_train, xs[val_rows])
+        config, data = self._training_program(x_train, xs[val_rows], early_stopping)
         result = train.train(
             config,
             params,
@@ -416,7 +426,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return tags
 
     # --- fitting, step by step -------------------------------------------
-    def _check_shape_parameters(self, shape):
+    def _n_validation_rows(self, n_samples):
+        return int(np.ceil(self.validation_fraction * n_samples))
+
+    def _resolved_early_stopping(self, n_samples):
+        if self.early_stopping == "auto":
+            return self._n_validation_rows(n_samples) >= AUTO_MIN_VALIDATION_ROWS
+        return bool(self.early_stopping)
+
+    def _check_shape_parameters(self, shape, early_stopping):
         n_samples, n_features = shape
         if not self._allow_overcomplete and self.n_components > n_features:
             raise ValueError(
@@ -431,8 +449,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 "hidden_layer_sizes must be a tuple of positive ints, "
                 f"got {self.hidden_layer_sizes!r}."
             )
-        if self.early_stopping:
-            n_val = int(np.ceil(self.validation_fraction * n_samples))
+        if early_stopping:
+            n_val = self._n_validation_rows(n_samples)
             if n_val < 2 or n_samples - n_val < 1:
                 raise ValueError(
                     f"validation_fraction={self.validation_fraction} of n_samples={n_samples} "
@@ -441,12 +459,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     "or early_stopping=False."
                 )
 
-    def _split(self, n_samples, rng):
+    def _split(self, n_samples, early_stopping, rng):
         """Indices of training and validation rows."""
-        if not self.early_stopping:
+        if not early_stopping:
             return np.arange(n_samples), np.arange(0)
         order = rng.permutation(n_samples)
-        n_val = int(np.ceil(self.validation_fraction * n_samples))
+        n_val = self._n_validation_rows(n_samples)
         return np.sort(order[n_val:]), np.sort(order[:n_val])
 
     @property
@@ -471,7 +489,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return "lbfgs"
         return "adam"
 
-    def _training_program(self, x_train, x_val):
+    def _training_program(self, x_train, x_val, early_stopping):
         """The static training configuration and the padded data."""
         n_train = len(x_train)
         solver = self._resolved_solver(n_train)
@@ -488,7 +506,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             batch_size=batch,
             n_batches=n_batches,
             shuffle=bool(self.shuffle),
-            early_stopping=bool(self.early_stopping),
+            early_stopping=early_stopping,
             penalty=self._penalty,
             corruption=self._corruption(),
         )
@@ -516,7 +534,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         start = getattr(self, "_epochs_reported", 0)
         for i, loss in enumerate(losses):
             line = f"Iteration {start + i + 1}, loss = {loss:.8f}"
-            if self.early_stopping:
+            if len(validation_losses) and np.isfinite(validation_losses[i]):
                 line += f", validation MSE = {validation_losses[i]:.8f}"
             print(line)
         self._epochs_reported = start + len(losses)
@@ -544,9 +562,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.loss_curve_ = [float(v) for v in result.loss_curve]
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = min(self.loss_curve_)
-        if self.early_stopping:
+        if np.isfinite(result.best_validation_loss):
             self.validation_scores_ = [float(v) for v in result.validation_curve]
-            self.best_validation_loss_ = min(self.validation_scores_)
+            self.best_validation_loss_ = result.best_validation_loss
         else:
             self.validation_scores_ = None
             self.best_validation_loss_ = None

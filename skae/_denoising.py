@@ -78,7 +78,7 @@ class DenoisingAE(BaseAutoencoder):
         learning_rate_init=1e-3,
         max_iter=500,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change=50,
         early_stopping=False,
         validation_fraction=0.1,
         shuffle=True,

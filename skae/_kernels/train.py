@@ -151,14 +151,23 @@ def _lbfgs_iteration(config, params, opt_state, data, hyper, key):
 
 
 @partial(jax.jit, static_argnames=("config",))
-def init_state(config, params):
-    """Fresh optimizer state and stopping bookkeeping for ``params``."""
+def init_state(config, params, data):
+    """Fresh optimizer state and stopping bookkeeping for ``params``.
+
+    With early stopping the starting parameters are the first candidate for
+    the best model: training can only replace them by something better on
+    the validation rows.
+    """
     opt_state = _optimizer(config.solver, 1.0).init(params)
+    if config.early_stopping:
+        best_score = reconstruction_mse(config.spec, params, data["x_val"], data["mask_val"])
+    else:
+        best_score = jnp.asarray(jnp.finfo(jnp.float32).max)
     state = TrainState(
         params=params,
         opt_state=opt_state,
         best_params=params,
-        best_score=jnp.asarray(jnp.finfo(jnp.float32).max),
+        best_score=best_score,
         no_improvement=jnp.asarray(0, dtype=jnp.int32),
         epoch=jnp.asarray(0, dtype=jnp.int32),
         stopped=jnp.asarray(False),
@@ -230,6 +239,7 @@ class TrainResult(NamedTuple):
     params: dict
     loss_curve: np.ndarray
     validation_curve: np.ndarray
+    best_validation_loss: float
     converged: bool
     diverged: bool
 
@@ -243,7 +253,7 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
     data = {name: jnp.asarray(value, dtype=jnp.float32) for name, value in data.items()}
     hyper = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float32), hyper)
     seed = jnp.asarray(seed, dtype=jnp.uint32)
-    state = init_state(config, params)
+    state = init_state(config, params, data)
     losses, val_scores = [], []
     done = 0
     while done < max_iter:
@@ -262,6 +272,7 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
         params=jax.tree.map(lambda a: np.array(a, dtype=np.float32), best),
         loss_curve=np.concatenate(losses),
         validation_curve=np.concatenate(val_scores),
+        best_validation_loss=float(state.best_score) if config.early_stopping else float("nan"),
         converged=bool(state.stopped) and not bool(state.diverged),
         diverged=bool(state.diverged),
     )
