@@ -26,6 +26,9 @@ from ._kernels import network, noise, penalties, train
 
 # Rows per block in the NumPy forward pass: bounds the memory of transform.
 INFERENCE_BLOCK_ROWS = 4096
+# float32 inputs of at least this many rows take the jitted forward pass
+# (see _use_jit_inference).
+JIT_INFERENCE_MIN_ROWS = INFERENCE_BLOCK_ROWS
 # The "auto" solver uses full-batch L-BFGS up to this many training rows.
 LBFGS_MAX_SAMPLES = 20_000
 # The "auto" minibatch size for Adam.
@@ -339,8 +342,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             The codes, in the dtype of ``X`` (float32 or float64).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self._encode(X)
+        return self._encode(self._validate_inference_input(X))
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.
@@ -382,7 +384,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             the units of ``X``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = self._validate_inference_input(X)
         reconstruction = self._decode(self._encode(X))
         return -np.mean((X - reconstruction) ** 2, axis=1)
 
@@ -576,6 +578,27 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
 
     # --- inference ---------------------------------------------------------
+    def _validate_inference_input(self, X):
+        """``validate_data(reset=False)``, with a fast path for the common case.
+
+        A float ndarray of the right width, all finite, from an estimator
+        fitted without feature names, is exactly what ``validate_data`` would
+        return unchanged; recognising it directly saves about 150 µs of
+        dataframe detection per call, which dominates one-row ``transform``.
+        Anything else goes through ``validate_data`` and its messages.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in (np.float32, np.float64)
+            and X.shape[0] > 0
+            and X.shape[1] == self.n_features_in_
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
     def _network_params(self, dtype):
         """The fitted weights as the kernels' parameter dict, cast to ``dtype``."""
         n_encoder = len(self.coefs_) // 2
@@ -587,25 +610,54 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return {
             "encoder": layers[:n_encoder],
             "decoder": layers[n_encoder:],
-            "linear": None if linear is None else tuple(a.astype(dtype) for a in linear),
+            "linear": None if linear is None else tuple(a.astype(dtype, copy=False) for a in linear),
         }
 
-    def _encode(self, X):
-        params = self._network_params(X.dtype)
-        mean, scale = self.mean_.astype(X.dtype), X.dtype.type(self.scale_)
-        out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
-        for start in range(0, X.shape[0], INFERENCE_BLOCK_ROWS):
-            block = (X[start : start + INFERENCE_BLOCK_ROWS] - mean) / scale
-            out[start : start + len(block)] = network.encode(self._spec, params, block, xp=np)
+    def _use_jit_inference(self, X):
+        """Whether the jitted forward pass is the faster path for ``X``.
+
+        Measured with ``benchmarks/throughput.py`` on a 2-core CPU: below one
+        block (4096 rows) NumPy is faster (0.7 ms against 2.3 ms for 1024
+        rows, whose block the jitted pass pads to 4096); from one block on the
+        jitted pass is faster (1.5x at 4096 rows, 1.7x at 1,000,000). The
+        program for a block compiles once per architecture. float64 inputs
+        stay in NumPy to keep their precision.
+        """
+        return X.dtype == np.float32 and X.shape[0] >= JIT_INFERENCE_MIN_ROWS
+
+    def _forward_in_blocks(self, X, out_width, numpy_fn, jit_fn, use_jit, prepare):
+        """Apply a network half to ``prepare(block)`` for each block of rows
+        of ``X``, so no intermediate is larger than one block."""
+        out = np.empty((X.shape[0], out_width), dtype=X.dtype)
+        if use_jit:
+            params = self._network_params(np.float32)
+            for start in range(0, X.shape[0], INFERENCE_BLOCK_ROWS):
+                block = prepare(X[start : start + INFERENCE_BLOCK_ROWS])
+                padded = np.zeros((INFERENCE_BLOCK_ROWS, X.shape[1]), dtype=np.float32)
+                padded[: len(block)] = block
+                result = jit_fn(self._spec, params, padded)
+                out[start : start + len(block)] = np.asarray(result)[: len(block)]
+        else:
+            params = self._network_params(X.dtype)
+            for start in range(0, X.shape[0], INFERENCE_BLOCK_ROWS):
+                block = prepare(X[start : start + INFERENCE_BLOCK_ROWS])
+                out[start : start + len(block)] = numpy_fn(self._spec, params, block, xp=np)
         return out
 
-    def _decode(self, codes):
-        params = self._network_params(codes.dtype)
-        mean, scale = self.mean_.astype(codes.dtype), codes.dtype.type(self.scale_)
-        out = np.empty((codes.shape[0], self.n_features_in_), dtype=codes.dtype)
-        for start in range(0, codes.shape[0], INFERENCE_BLOCK_ROWS):
-            block = codes[start : start + INFERENCE_BLOCK_ROWS]
-            out[start : start + len(block)] = (
-                network.decode(self._spec, params, block, xp=np) * scale + mean
-            )
+    def _encode(self, X, use_jit=None):
+        use_jit = self._use_jit_inference(X) if use_jit is None else use_jit
+        mean, scale = self.mean_.astype(X.dtype), X.dtype.type(self.scale_)
+        return self._forward_in_blocks(
+            X, self.n_components, network.encode, network.encode_block, use_jit,
+            prepare=lambda block: (block - mean) / scale,
+        )
+
+    def _decode(self, codes, use_jit=None):
+        use_jit = self._use_jit_inference(codes) if use_jit is None else use_jit
+        out = self._forward_in_blocks(
+            codes, self.n_features_in_, network.decode, network.decode_block, use_jit,
+            prepare=lambda block: block,
+        )
+        out *= codes.dtype.type(self.scale_)
+        out += self.mean_.astype(codes.dtype)
         return out

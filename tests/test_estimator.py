@@ -300,3 +300,20 @@ def test_transform_of_many_sizes_compiles_nothing():
     for n in range(1, 51):
         assert est.transform(np.random.rand(n, 5)).shape == (n, 2)
     assert compiled_programs() == before
+
+
+@pytest.mark.parametrize("est", ALL, ids=ids)
+def test_jitted_and_numpy_inference_agree(est):
+    X = np.random.RandomState(0).normal(size=(5000, 5)).astype(np.float32)
+    est = clone(est).fit(X[:300])
+    codes_np, codes_jit = est._encode(X, use_jit=False), est._encode(X, use_jit=True)
+    assert codes_jit.dtype == np.float32 and codes_jit.shape == codes_np.shape
+    np.testing.assert_allclose(codes_jit, codes_np, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(est._decode(codes_np, use_jit=True),
+                               est._decode(codes_np, use_jit=False), rtol=1e-5, atol=1e-5)
+    # The measured choice: jitted for float32 from one block (4096 rows) up,
+    # NumPy for smaller inputs and for float64.
+    assert est._use_jit_inference(X)
+    assert not est._use_jit_inference(X[:4000])
+    assert not est._use_jit_inference(X.astype(np.float64))
+    np.testing.assert_allclose(est.transform(X), codes_np, rtol=1e-5, atol=1e-5)

@@ -18,6 +18,7 @@ Everything here works on ``jax.numpy`` and on plain NumPy arrays alike (pass
 one definition of the forward pass.
 """
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -148,3 +149,19 @@ def weight_sum_of_squares(params):
         S, T = params["linear"]
         total = total + jnp.sum(S * S) + jnp.sum(T * T)
     return total
+
+
+@partial(jax.jit, static_argnames=("spec",))
+def encode_block(spec, params, x):
+    """Jitted :func:`encode` for one fixed-size block of rows (float32).
+
+    Callers pad their last block to the same size, so a single program
+    serves every input size.
+    """
+    return encode(spec, params, x)
+
+
+@partial(jax.jit, static_argnames=("spec",))
+def decode_block(spec, params, code):
+    """Jitted :func:`decode` for one fixed-size block of codes (float32)."""
+    return decode(spec, params, code)
