@@ -40,6 +40,7 @@ def iris_codes(models, out):
 def error_by_width(rows, out):
     data_names = list(dict.fromkeys(r["data"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
+    colors = {method: f"C{i}" for i, method in enumerate(methods)}  # same in every panel
     fig, axes = plt.subplots(2, (len(data_names) + 1) // 2, figsize=(15, 8))
     for ax, data in zip(axes.flat, data_names):
         for method in methods:
@@ -47,7 +48,8 @@ def error_by_width(rows, out):
                             if r["data"] == data and r["method"] == method)
             if points:
                 ks, mses = zip(*points)
-                ax.plot(ks, np.maximum(mses, 1e-12), marker="o", label=method)
+                ax.plot(ks, np.maximum(mses, 1e-12), marker="o", label=method,
+                        color=colors[method])
         ax.set_yscale("log")
         ax.set_title(data)
         ax.set_xlabel("n_components")
@@ -55,8 +57,8 @@ def error_by_width(rows, out):
         ax.set_xticks(sorted({r["k"] for r in rows if r["data"] == data}))
     for ax in list(axes.flat)[len(data_names):]:
         ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=len(methods), fontsize=9)
+    handles = [plt.Line2D([], [], color=colors[m], marker="o") for m in methods]
+    fig.legend(handles, methods, loc="lower center", ncol=len(methods), fontsize=9)
     fig.suptitle("Held-out reconstruction error against bottleneck width")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     path = out / "error_by_width.png"
@@ -123,6 +125,7 @@ def grid_search(searches, out):
             if s["data"] == data:
                 ax.plot(s["grid"], s["scores"], marker="o", label=s["method"])
         ax.set_title(f"{data}: GridSearchCV over n_components")
+        ax.set_xticks(next(s["grid"] for s in searches if s["data"] == data))
         ax.set_xlabel("n_components")
         ax.set_ylabel("5-fold accuracy")
         ax.legend(fontsize=8)
