@@ -16,6 +16,14 @@ from skae import DenoisingAE  # noqa: E402
 SKAE = ("AutoencoderTransformer", "SparseAE", "ContractiveAE", "DenoisingAE")
 
 
+def save(fig, path, rect=None):
+    """Lay out, write and close ``fig``; return its path."""
+    fig.tight_layout(rect=rect)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def iris_codes(models, out):
     iris = load_iris()
     X = StandardScaler().fit_transform(iris.data)
@@ -30,11 +38,7 @@ def iris_codes(models, out):
         ax.set_ylabel("code 2")
     axes[0].legend(title="species", fontsize=8)
     fig.suptitle("Iris: 2-D codes (standardized features)")
-    fig.tight_layout()
-    path = out / "iris_codes.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, out / "iris_codes.png")
 
 
 def error_by_width(rows, out):
@@ -60,11 +64,7 @@ def error_by_width(rows, out):
     handles = [plt.Line2D([], [], color=colors[m], marker="o") for m in methods]
     fig.legend(handles, methods, loc="lower center", ncol=len(methods), fontsize=9)
     fig.suptitle("Held-out reconstruction error against bottleneck width")
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
-    path = out / "error_by_width.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, out / "error_by_width.png", rect=(0, 0.05, 1, 1))
 
 
 def digits_strip(out, n_images=10, noise_level=0.3):
@@ -91,11 +91,7 @@ def digits_strip(out, n_images=10, noise_level=0.3):
         axes[r, 0].set_ylabel(f"{label}\nMSE {mse:.4f}" if r else label, rotation=0,
                               ha="right", va="center", fontsize=8)
     fig.suptitle("Digits: denoising held-out images (MSE against the originals)")
-    fig.tight_layout()
-    path = out / "digits_denoising.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, out / "digits_denoising.png")
 
 
 def loss_curves(models, out):
@@ -111,11 +107,7 @@ def loss_curves(models, out):
         ax.set_ylabel("training loss (scaled units, log)")
         ax.legend(fontsize=7)
     fig.suptitle("Training loss curves")
-    fig.tight_layout()
-    path = out / "loss_curves.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, out / "loss_curves.png")
 
 
 def grid_search(searches, out):
@@ -129,11 +121,7 @@ def grid_search(searches, out):
         ax.set_xlabel("n_components")
         ax.set_ylabel("5-fold accuracy")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "grid_search.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save(fig, out / "grid_search.png")
 
 
 def draw_all(rows, models, searches, out):
