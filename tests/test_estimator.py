@@ -294,12 +294,16 @@ def test_grid_over_a_variant_weight_reuses_the_trainer(make, grid):
     assert compiled_programs() == before
 
 
-def test_transform_of_many_sizes_compiles_nothing():
+def test_transform_of_many_sizes_compiles_at_most_one_program():
+    from skae._kernels import network
+
     est = AutoencoderTransformer(**FAST).fit(np.random.rand(40, 5))
-    before = compiled_programs()
-    for n in range(1, 51):
-        assert est.transform(np.random.rand(n, 5)).shape == (n, 2)
-    assert compiled_programs() == before
+    trainers, encoders = compiled_programs(), network.encode_block._cache_size()
+    sizes = list(range(1, 41)) + [4096, 5000, 8191, 9000, 20_000, 33_333, 4097, 6000, 7000, 12_345]
+    for n in sizes:  # small ones take the NumPy path, large float32 ones the jitted path
+        assert est.transform(np.random.rand(n, 5).astype(np.float32)).shape == (n, 2)
+    assert compiled_programs() == trainers
+    assert network.encode_block._cache_size() <= encoders + 1
 
 
 @pytest.mark.parametrize("est", ALL, ids=ids)
