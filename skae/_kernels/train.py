@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.flatten_util import ravel_pytree
 
 from .network import NetworkSpec, decode, encode, weight_sum_of_squares
 from .penalties import masked_mean
@@ -42,11 +43,17 @@ class TrainConfig(NamedTuple):
 
 
 class TrainState(NamedTuple):
-    """Carried between chunks; lives on the device."""
+    """Carried between chunks; lives on the device.
 
-    params: dict
+    Parameters are carried as one flat vector: the optimizer then updates a
+    single array instead of one per layer, which makes the compiled program
+    several times smaller (L-BFGS's two-loop recursion and line search
+    repeat every operation once per array otherwise).
+    """
+
+    params: jax.Array
     opt_state: tuple
-    best_params: dict
+    best_params: jax.Array
     best_score: jax.Array
     no_improvement: jax.Array
     epoch: jax.Array
@@ -107,7 +114,7 @@ def reconstruction_mse(spec, params, x, mask):
     return masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
 
 
-def _adam_epoch(config, params, opt_state, data, hyper, key):
+def _adam_epoch(config, loss_fn, params, opt_state, data, hyper, key):
     """One pass over shuffled minibatches; returns the mean batch loss."""
     x, mask = data["x_train"], data["mask_train"]
     order_key, noise_key = jax.random.split(key)
@@ -119,7 +126,7 @@ def _adam_epoch(config, params, opt_state, data, hyper, key):
     shape = (config.n_batches, config.batch_size)
     batches = (x.reshape(shape + x.shape[1:]), mask.reshape(shape), jnp.arange(config.n_batches))
     optimizer = _optimizer("adam", hyper["learning_rate"])
-    loss_and_grad = jax.value_and_grad(partial(objective, config))
+    loss_and_grad = jax.value_and_grad(loss_fn)
 
     def update(carry, batch):
         params, opt_state = carry
@@ -137,11 +144,9 @@ def _adam_epoch(config, params, opt_state, data, hyper, key):
     return params, opt_state, jnp.sum(weighted) / jnp.sum(mask)
 
 
-def _lbfgs_iteration(config, params, opt_state, data, hyper, key):
+def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
     """One full-batch L-BFGS step with a backtracking line search."""
-    loss_fn = partial(
-        objective, config, x=data["x_train"], mask=data["mask_train"], key=key, hyper=hyper
-    )
+    loss_fn = partial(loss_fn, x=data["x_train"], mask=data["mask_train"], key=key, hyper=hyper)
     value, grad = jax.value_and_grad(loss_fn)(params)
     optimizer = _optimizer("lbfgs", None)
     updates, opt_state = optimizer.update(
@@ -158,15 +163,16 @@ def init_state(config, params, data):
     the best model: training can only replace them by something better on
     the validation rows.
     """
-    opt_state = _optimizer(config.solver, 1.0).init(params)
+    flat, _ = ravel_pytree(params)
+    opt_state = _optimizer(config.solver, 1.0).init(flat)
     if config.early_stopping:
         best_score = reconstruction_mse(config.spec, params, data["x_val"], data["mask_val"])
     else:
         best_score = jnp.asarray(jnp.finfo(jnp.float32).max)
     state = TrainState(
-        params=params,
+        params=flat,
         opt_state=opt_state,
-        best_params=params,
+        best_params=flat,
         best_score=best_score,
         no_improvement=jnp.asarray(0, dtype=jnp.int32),
         epoch=jnp.asarray(0, dtype=jnp.int32),
@@ -180,7 +186,7 @@ def init_state(config, params, data):
 
 
 @partial(jax.jit, static_argnames=("config",))
-def train_chunk(config, state, data, hyper, seed, n_epochs):
+def train_chunk(config, state, data, hyper, seed, n_epochs, template):
     """Run up to ``n_epochs`` (at most ``config.chunk``) epochs.
 
     Stops early, inside the program, when the monitored loss (validation MSE
@@ -188,8 +194,15 @@ def train_chunk(config, state, data, hyper, seed, n_epochs):
     ``tol`` times its best value for more than ``n_iter_no_change`` epochs,
     or when the loss stops being finite. Returns the new state and per-epoch
     training losses and validation MSEs (NaN where no epoch ran).
+    ``template`` is a parameter pytree of the right shapes, from which the
+    flat vector in ``state`` is unpacked.
     """
     epoch_step = _adam_epoch if config.solver == "adam" else _lbfgs_iteration
+    _, unravel = ravel_pytree(template)
+
+    def loss_fn(flat, x, mask, key, hyper):
+        return objective(config, unravel(flat), x, mask, key, hyper)
+
     base_key = jax.random.key(seed)
 
     def keep_going(carry):
@@ -200,10 +213,12 @@ def train_chunk(config, state, data, hyper, seed, n_epochs):
         state, i, losses, val_scores = carry
         key = jax.random.fold_in(base_key, state.epoch)
         params, opt_state, loss = epoch_step(
-            config, state.params, state.opt_state, data, hyper, key
+            config, loss_fn, state.params, state.opt_state, data, hyper, key
         )
         if config.early_stopping:
-            score = reconstruction_mse(config.spec, params, data["x_val"], data["mask_val"])
+            score = reconstruction_mse(
+                config.spec, unravel(params), data["x_val"], data["mask_val"]
+            )
             val_scores = val_scores.at[i].set(score)
         else:
             score = loss
@@ -213,9 +228,7 @@ def train_chunk(config, state, data, hyper, seed, n_epochs):
         improved = score < state.best_score
         best_params = state.best_params
         if config.early_stopping:
-            best_params = jax.tree.map(
-                lambda new, old: jnp.where(improved, new, old), params, state.best_params
-            )
+            best_params = jnp.where(improved, params, state.best_params)
         state = TrainState(
             params=params,
             opt_state=opt_state,
@@ -244,6 +257,14 @@ class TrainResult(NamedTuple):
     diverged: bool
 
 
+def unravel_numpy(flat, template):
+    """Unpack a flat vector into NumPy arrays shaped like ``template``."""
+    leaves, treedef = jax.tree.flatten(template)
+    sizes = [leaf.size for leaf in leaves]
+    pieces = np.split(np.array(flat, dtype=np.float32), np.cumsum(sizes)[:-1])
+    return jax.tree.unflatten(treedef, [p.reshape(leaf.shape) for p, leaf in zip(pieces, leaves)])
+
+
 def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
     """Train ``params`` for at most ``max_iter`` epochs; return NumPy results.
 
@@ -253,12 +274,15 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
     data = {name: jnp.asarray(value, dtype=jnp.float32) for name, value in data.items()}
     hyper = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float32), hyper)
     seed = jnp.asarray(seed, dtype=jnp.uint32)
-    state = init_state(config, params, data)
+    template = jax.tree.map(jnp.asarray, params)
+    state = init_state(config, template, data)
     losses, val_scores = [], []
     done = 0
     while done < max_iter:
         n_epochs = min(config.chunk, max_iter - done)
-        state, chunk_losses, chunk_vals = train_chunk(config, state, data, hyper, seed, n_epochs)
+        state, chunk_losses, chunk_vals = train_chunk(
+            config, state, data, hyper, seed, n_epochs, template
+        )
         n_run = int(state.epoch) - done
         done += n_run
         losses.append(np.asarray(chunk_losses)[:n_run])
@@ -269,7 +293,7 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
             break
     best = state.best_params if config.early_stopping else state.params
     return TrainResult(
-        params=jax.tree.map(lambda a: np.array(a, dtype=np.float32), best),
+        params=unravel_numpy(np.asarray(best), params),
         loss_curve=np.concatenate(losses),
         validation_curve=np.concatenate(val_scores),
         best_validation_loss=float(state.best_score) if config.early_stopping else float("nan"),
