@@ -633,10 +633,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             params = self._network_params(np.float32)
             for start in range(0, X.shape[0], INFERENCE_BLOCK_ROWS):
                 block = prepare(X[start : start + INFERENCE_BLOCK_ROWS])
-                padded = np.zeros((INFERENCE_BLOCK_ROWS, X.shape[1]), dtype=np.float32)
-                padded[: len(block)] = block
-                result = jit_fn(self._spec, params, padded)
-                out[start : start + len(block)] = np.asarray(result)[: len(block)]
+                if len(block) < INFERENCE_BLOCK_ROWS:  # the last block: pad to the one shape
+                    block = np.vstack(
+                        [block, np.zeros((INFERENCE_BLOCK_ROWS - len(block), X.shape[1]),
+                                         dtype=np.float32)]
+                    )
+                result = jit_fn(self._spec, params, block)
+                n_rows = min(INFERENCE_BLOCK_ROWS, X.shape[0] - start)
+                out[start : start + n_rows] = np.asarray(result)[:n_rows]
         else:
             params = self._network_params(X.dtype)
             for start in range(0, X.shape[0], INFERENCE_BLOCK_ROWS):
