@@ -15,7 +15,6 @@ import warnings
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 

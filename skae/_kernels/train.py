@@ -25,8 +25,6 @@ from jax.flatten_util import ravel_pytree
 from .network import NetworkSpec, decode, encode, weight_sum_of_squares
 from .penalties import masked_mean
 
-SOLVERS = ("adam", "lbfgs")
-
 
 class TrainConfig(NamedTuple):
     """Everything static about a training program (hashable)."""
