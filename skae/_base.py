@@ -174,6 +174,22 @@ def fill_doc(cls):
     return cls
 
 
+def progress_printer():
+    """A training callback printing every epoch's loss, as MLPRegressor does."""
+    epochs_done = 0
+
+    def report(losses, validation_losses):
+        nonlocal epochs_done
+        for loss, validation_loss in zip(losses, validation_losses):
+            epochs_done += 1
+            line = f"Iteration {epochs_done}, loss = {loss:.8f}"
+            if np.isfinite(validation_loss):
+                line += f", validation MSE = {validation_loss:.8f}"
+            print(line)
+
+    return report
+
+
 def robust_scale(centred):
     """Root mean feature variance of centred data, safe up to float64's range.
 
@@ -323,7 +339,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self._hyperparameters(x_train),
             seed,
             self.max_iter,
-            on_chunk=self._report_progress if self.verbose else None,
+            on_chunk=progress_printer() if self.verbose else None,
         )
         self._store_result(result)
         return self
@@ -532,18 +548,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             "corruption": {**data_range, **self._corruption_args()},
         }
 
-    def _report_progress(self, losses, validation_losses):
-        start = getattr(self, "_epochs_reported", 0)
-        for i, loss in enumerate(losses):
-            line = f"Iteration {start + i + 1}, loss = {loss:.8f}"
-            if len(validation_losses) and np.isfinite(validation_losses[i]):
-                line += f", validation MSE = {validation_losses[i]:.8f}"
-            print(line)
-        self._epochs_reported = start + len(losses)
-
     def _store_result(self, result):
-        if hasattr(self, "_epochs_reported"):
-            del self._epochs_reported
         if result.diverged:
             raise ValueError(
                 f"Training diverged: the loss became NaN or infinite at epoch "

@@ -153,6 +153,12 @@ def test_verbose_prints_progress(X, capsys):
     AutoencoderTransformer(**{**FAST, "max_iter": 3}, verbose=True).fit(X)
     out = capsys.readouterr().out
     assert "Iteration 1, loss = " in out and "Iteration 3, loss = " in out
+    assert "validation" not in out
+    AutoencoderTransformer(**{**FAST, "max_iter": 60}, verbose=True, early_stopping=True,
+                           tol=0.0).fit(np.random.RandomState(0).rand(40, 5))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 60  # across two chunks of the compiled loop
+    assert lines[-1].startswith("Iteration 60, loss = ") and "validation MSE = " in lines[-1]
 
 
 def test_convergence_warning_when_max_iter_is_hit(X):
