@@ -325,8 +325,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         train_rows, val_rows = self._split(X.shape[0], early_stopping, rng)
         warm = self.warm_start and hasattr(self, "coefs_")
         if not warm:
-            self.mean_ = X[train_rows].mean(axis=0, dtype=np.float64)
-            self.scale_ = robust_scale(X[train_rows] - self.mean_)
+            X_train = X[train_rows]  # fancy indexing copies: do it once
+            self.mean_ = X_train.mean(axis=0, dtype=np.float64)
+            self.scale_ = robust_scale(X_train - self.mean_)
         xs = ((X - self.mean_) / self.scale_).astype(np.float32)
         x_train = xs[train_rows]
         params = self._network_params(np.float32) if warm else self._init_params(x_train, rng)
