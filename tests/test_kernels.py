@@ -117,6 +117,27 @@ def test_corruptions_have_the_documented_statistics():
     assert float(gauss.min()) >= 0.0 and float(gauss.max()) <= 1.0
 
 
+def test_random_order_shuffles_real_rows_uniformly_and_keeps_padding_last():
+    n_real, n_rows = 1000, 1024
+    order = np.asarray(train.random_order(jax.random.key(0), jnp.int32(n_real), n_rows))
+    assert sorted(order[:n_real]) == list(range(n_real))
+    assert list(order[n_real:]) == list(range(n_real, n_rows))
+    assert not np.array_equal(order[:n_real], np.arange(n_real))
+    other = np.asarray(train.random_order(jax.random.key(1), jnp.int32(n_real), n_rows))
+    assert not np.array_equal(order, other)
+    # Uniform: over many draws, where row 0 lands and whether row 1 comes
+    # before row 2 show no bias (ties in the packed keys must not keep index
+    # order). 2000 draws: standard errors of 0.011 and of ~6.5 positions.
+    orders = jax.vmap(lambda k: train.random_order(k, jnp.int32(n_real), n_rows))(
+        jax.random.split(jax.random.key(2), 2000)
+    )
+    orders = np.asarray(orders)[:, :n_real]
+    position_of_0 = np.argmax(orders == 0, axis=1)
+    assert abs(position_of_0.mean() - (n_real - 1) / 2) < 30
+    before = np.argmax(orders == 1, axis=1) < np.argmax(orders == 2, axis=1)
+    assert abs(before.mean() - 0.5) < 0.05
+
+
 def test_batch_layout_buckets_sizes():
     assert train.batch_layout(5, 256) == (8, 1)
     assert train.batch_layout(150, 256) == (256, 1)

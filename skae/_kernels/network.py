@@ -81,27 +81,44 @@ def encoder_layers(spec, params):
         yield W, b, spec.code_activation if last else spec.activation
 
 
+def _product_with_shortcut(h, W, shortcut, xp):
+    """``(h @ W, h @ shortcut)`` from one matrix product.
+
+    The linear path's matrices are only ``n_components`` wide, and such thin
+    products cost nearly as much as a full layer's on CPU; appending them to
+    the layer that multiplies the same input makes them almost free.
+    """
+    both = h @ xp.concatenate([W, shortcut], axis=1)
+    return both[:, : W.shape[1]], both[:, W.shape[1] :]
+
+
 def encode(spec, params, x, xp=jnp):
     """Map inputs ``x`` of shape (n, n_features) to codes (n, n_components)."""
-    h = x
-    for W, b, name in encoder_layers(spec, params):
-        h = activate(name, h @ W + b, xp)
-    if params.get("linear") is not None:
-        h = h + x @ params["linear"][0]
-    return h
+    linear = params.get("linear")
+    h, shortcut = x, None
+    for i, (W, b, name) in enumerate(encoder_layers(spec, params)):
+        if i == 0 and linear is not None:
+            z, shortcut = _product_with_shortcut(x, W, linear[0], xp)
+        else:
+            z = h @ W
+        h = activate(name, z + b, xp)
+    return h if shortcut is None else h + shortcut
 
 
 def decode(spec, params, code, xp=jnp):
     """Map codes of shape (n, n_components) back to input space."""
+    linear = params.get("linear")
     layers = params["decoder"]
-    g = code
+    g, shortcut = code, None
     for i, (W, b) in enumerate(layers):
-        g = g @ W + b
+        if i == 0 and linear is not None:
+            z, shortcut = _product_with_shortcut(code, W, linear[1], xp)
+        else:
+            z = g @ W
+        g = z + b
         if i < len(layers) - 1:
             g = activate(spec.activation, g, xp)
-    if params.get("linear") is not None:
-        g = g + code @ params["linear"][1]
-    return g
+    return g if shortcut is None else g + shortcut
 
 
 def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_components=None):
@@ -140,15 +157,22 @@ def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_com
     return params
 
 
+def weight_indicator(params):
+    """A pytree like ``params`` holding 1 for every weight and 0 for every
+    bias: the entries the L2 penalty applies to."""
+    layers = lambda name: [(jnp.ones_like(W), jnp.zeros_like(b)) for W, b in params[name]]
+    linear = params.get("linear")
+    return {
+        "encoder": layers("encoder"),
+        "decoder": layers("decoder"),
+        "linear": None if linear is None else tuple(jnp.ones_like(M) for M in linear),
+    }
+
+
 def weight_sum_of_squares(params):
     """Sum of squared weights (not biases), the L2 penalty's raw value."""
-    total = 0.0
-    for W, _ in (*params["encoder"], *params["decoder"]):
-        total = total + jnp.sum(W * W)
-    if params.get("linear") is not None:
-        S, T = params["linear"]
-        total = total + jnp.sum(S * S) + jnp.sum(T * T)
-    return total
+    squares = jax.tree.map(lambda p, w: jnp.sum(w * p * p), params, weight_indicator(params))
+    return sum(jax.tree.leaves(squares))
 
 
 @partial(jax.jit, static_argnames=("spec",))

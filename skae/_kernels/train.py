@@ -22,7 +22,7 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from .network import NetworkSpec, decode, encode, weight_sum_of_squares
+from .network import NetworkSpec, decode, encode, weight_indicator, weight_sum_of_squares
 from .penalties import masked_mean
 
 
@@ -94,16 +94,26 @@ def _optimizer(solver, learning_rate):
     return optax.lbfgs(linesearch=optax.scale_by_backtracking_linesearch(max_backtracking_steps=15))
 
 
-def objective(config, params, x, mask, key, hyper):
-    """Training loss of one batch: masked reconstruction MSE of the clean
-    ``x`` from its corrupted version, plus the variant's penalty and L2."""
+def data_loss(config, params, x, mask, key, hyper):
+    """Masked reconstruction MSE of the clean ``x`` from its corrupted
+    version, plus the variant's penalty: the objective without L2."""
     x_in = config.corruption(key, x, hyper["corruption"])
     code = encode(config.spec, params, x_in)
     reconstruction = decode(config.spec, params, code)
     mse = masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
-    penalty = config.penalty(config.spec, params, x_in, code, mask, hyper["penalty"])
-    l2 = 0.5 * hyper["alpha"] * weight_sum_of_squares(params) / hyper["n_train"]
-    return mse + penalty + l2
+    return mse + config.penalty(config.spec, params, x_in, code, mask, hyper["penalty"])
+
+
+def l2_penalty(hyper, sum_of_squares):
+    """``alpha / (2 n_train) * sum of squared weights``, as in MLPRegressor."""
+    return 0.5 * hyper["alpha"] * sum_of_squares / hyper["n_train"]
+
+
+def objective(config, params, x, mask, key, hyper):
+    """Training loss of one batch: :func:`data_loss` plus L2."""
+    return data_loss(config, params, x, mask, key, hyper) + l2_penalty(
+        hyper, weight_sum_of_squares(params)
+    )
 
 
 def reconstruction_mse(spec, params, x, mask):
@@ -112,34 +122,62 @@ def reconstruction_mse(spec, params, x, mask):
     return masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
 
 
+def random_order(key, n_real, n_rows):
+    """A random permutation of ``range(n_real)`` followed by the padding rows
+    ``range(n_real, n_rows)`` in order.
+
+    XLA sorts a single uint32 array several times faster than it argsorts
+    (a key-value sort), so random bits are packed above each row's index in
+    the low bits and the packed keys are sorted. Ties between equal random
+    bits would keep index order; a second pass with fresh bits, packed above
+    the first pass's positions, makes the result a sort by a random key of
+    twice as many bits, so ties (and their bias) all but vanish.
+    """
+    index_bits = max(n_rows - 1, 1).bit_length()
+    if index_bits > 24:  # too few bits left for randomness: sort floats
+        ranks = jnp.where(jnp.arange(n_rows) < n_real, jax.random.uniform(key, (n_rows,)), 2.0)
+        return jnp.argsort(ranks)
+    low = jnp.uint32((1 << index_bits) - 1)
+    positions = jnp.arange(n_rows, dtype=jnp.uint32)
+    real = positions < n_real.astype(jnp.uint32)
+    order = positions
+    for pass_key in jax.random.split(key, 2):
+        high = jnp.where(real, jax.random.bits(pass_key, (n_rows,), jnp.uint32), ~jnp.uint32(0))
+        packed = (high & ~low) | positions
+        order = order[jnp.sort(packed) & low]
+    return order.astype(jnp.int32)
+
+
 def _adam_epoch(config, loss_fn, params, opt_state, data, hyper, key):
-    """One pass over shuffled minibatches; returns the mean batch loss."""
+    """One pass over shuffled minibatches; returns the mean batch loss.
+
+    Real rows come first in ``x_train``; the loop runs over the batches that
+    hold real rows only, so bucket padding costs no steps and never moves
+    Adam's moments.
+    """
     x, mask = data["x_train"], data["mask_train"]
     order_key, noise_key = jax.random.split(key)
+    n_real = jnp.sum(mask).astype(jnp.int32)
     if config.shuffle:
-        # Real rows first, in random order; padding rows sort last.
-        ranks = jnp.where(mask > 0, jax.random.uniform(order_key, mask.shape), 2.0)
-        order = jnp.argsort(ranks)
-        x, mask = x[order], mask[order]
-    shape = (config.n_batches, config.batch_size)
-    batches = (x.reshape(shape + x.shape[1:]), mask.reshape(shape), jnp.arange(config.n_batches))
+        order = random_order(order_key, n_real, x.shape[0])
+    else:
+        order = jnp.arange(x.shape[0], dtype=jnp.int32)
     optimizer = _optimizer("adam", hyper["learning_rate"])
     loss_and_grad = jax.value_and_grad(loss_fn)
 
-    def update(carry, batch):
-        params, opt_state = carry
-        xb, mb, index = batch
+    def step(index, carry):
+        params, opt_state, total = carry
+        rows = jax.lax.dynamic_slice(order, (index * config.batch_size,), (config.batch_size,))
+        xb, mb = x[rows], mask[rows]
         loss, grads = loss_and_grad(params, xb, mb, jax.random.fold_in(noise_key, index), hyper)
         updates, opt_state = optimizer.update(grads, opt_state, params)
-        return (optax.apply_updates(params, updates), opt_state), loss * jnp.sum(mb)
+        return optax.apply_updates(params, updates), opt_state, total + loss * jnp.sum(mb)
 
-    def step(carry, batch):
-        # A batch of padding only must not move Adam's moments: skip it.
-        live = jnp.any(batch[1] > 0)
-        return jax.lax.cond(live, update, lambda c, b: (c, jnp.zeros(())), carry, batch)
-
-    (params, opt_state), weighted = jax.lax.scan(step, (params, opt_state), batches)
-    return params, opt_state, jnp.sum(weighted) / jnp.sum(mask)
+    n_live = (n_real + config.batch_size - 1) // config.batch_size
+    params, opt_state, total = jax.lax.fori_loop(
+        0, n_live, step, (params, opt_state, jnp.zeros((), jnp.float32))
+    )
+    return params, opt_state, total / jnp.sum(mask)
 
 
 def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
@@ -197,9 +235,13 @@ def train_chunk(config, state, data, hyper, seed, n_epochs, template):
     """
     epoch_step = _adam_epoch if config.solver == "adam" else _lbfgs_iteration
     _, unravel = ravel_pytree(template)
+    is_weight, _ = ravel_pytree(weight_indicator(template))
 
     def loss_fn(flat, x, mask, key, hyper):
-        return objective(config, unravel(flat), x, mask, key, hyper)
+        # L2 on the flat vector: one fused elementwise term (and gradient)
+        # instead of one per layer.
+        l2 = l2_penalty(hyper, jnp.sum(is_weight * flat * flat))
+        return data_loss(config, unravel(flat), x, mask, key, hyper) + l2
 
     base_key = jax.random.key(seed)
 
