@@ -190,23 +190,49 @@ def progress_printer():
     return report
 
 
-def robust_scale(centred):
-    """Root mean feature variance of centred data, safe up to float64's range.
+def row_blocks(n_rows):
+    """Slices covering ``range(n_rows)`` in blocks of ``INFERENCE_BLOCK_ROWS``:
+    whole-data passes work block by block, so no temporary is data-sized."""
+    return [slice(start, start + INFERENCE_BLOCK_ROWS)
+            for start in range(0, n_rows, INFERENCE_BLOCK_ROWS)]
+
+
+def robust_scale(X, mean):
+    """Root mean feature variance of ``X`` about ``mean``, safe up to
+    float64's range.
 
     Returns 1.0 for constant data, so constant columns pass through.
     """
-    peak = np.max(np.abs(centred)) if centred.size else 0.0
+    if X.size == 0:
+        return 1.0
+    peak = max(np.max(X.max(axis=0) - mean), np.max(mean - X.min(axis=0)))
     if not np.isfinite(peak):
         raise ValueError("Input contains values too large to train on.")
     if peak == 0.0:
         return 1.0
-    scale = peak * np.sqrt(np.mean(np.var(centred / peak, axis=0)))
+    # Divide by the peak before squaring so huge values cannot overflow.
+    sum_of_squares = 0.0
+    for block in row_blocks(len(X)):
+        scaled = (X[block] - mean) / peak
+        sum_of_squares += np.einsum("ij,ij->", scaled, scaled)
+    scale = peak * np.sqrt(sum_of_squares / X.size)
     return float(scale) if scale > 0.0 else 1.0
+
+
+def standardised_rows(X, rows, mean, scale):
+    """``(X[rows] - mean) / scale`` as float32, computed in float64 blocks."""
+    out = np.empty((len(rows), X.shape[1]), dtype=np.float32)
+    for block in row_blocks(len(rows)):
+        out[block] = (X[rows[block]] - mean) / scale
+    return out
 
 
 def principal_axes(xs):
     """Rows are the principal axes of centred ``xs``, largest variance first."""
-    covariance = xs.T.astype(np.float64) @ xs.astype(np.float64)
+    covariance = np.zeros((xs.shape[1], xs.shape[1]))
+    for block in row_blocks(len(xs)):
+        part = xs[block].astype(np.float64)
+        covariance += part.T @ part
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
     order = np.argsort(eigenvalues)[::-1]
     return eigenvectors[:, order].T.astype(np.float32)
@@ -327,12 +353,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not warm:
             X_train = X[train_rows]  # fancy indexing copies: do it once
             self.mean_ = X_train.mean(axis=0, dtype=np.float64)
-            self.scale_ = robust_scale(X_train - self.mean_)
-        xs = ((X - self.mean_) / self.scale_).astype(np.float32)
-        x_train = xs[train_rows]
+            self.scale_ = robust_scale(X_train, self.mean_)
+            del X_train
+        x_train = standardised_rows(X, train_rows, self.mean_, self.scale_)
+        x_val = standardised_rows(X, val_rows, self.mean_, self.scale_)
         params = self._network_params(np.float32) if warm else self._init_params(x_train, rng)
 
-        config, data = self._training_program(x_train, xs[val_rows], early_stopping)
+        config, data = self._training_program(x_train, x_val, early_stopping)
         result = train.train(
             config,
             params,
