@@ -540,12 +540,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         n_train = len(x_train)
         solver = self._resolved_solver(n_train)
         if solver == "lbfgs":
-            batch_size = train.next_power_of_two(max(n_train, 8))
+            batch_size = train.padded_rows(n_train)
         else:
             batch_size = AUTO_BATCH_SIZE if self.batch_size == "auto" else self.batch_size
         batch, n_batches = train.batch_layout(n_train, batch_size)
         x_pad, mask = train.pad_rows(x_train, batch * n_batches)
-        val_pad, val_mask = train.pad_rows(x_val, train.next_power_of_two(max(len(x_val), 8)))
+        val_pad, val_mask = train.pad_rows(x_val, train.padded_rows(len(x_val)))
         config = train.TrainConfig(
             spec=self._spec,
             solver=solver,

@@ -282,6 +282,24 @@ def test_refits_on_similar_sizes_and_new_hyperparameters_reuse_the_trainer():
     assert compiled_programs() == before
 
 
+def test_search_over_small_n_components_compiles_one_trainer():
+    # A GridSearchCV over n_components {1, 2, 3} on iris-sized data: folds
+    # of 120 rows and the refit on 150 share a row bucket, and the code layer
+    # is padded to one width, so every fit after the first reuses its
+    # program.
+    from sklearn.model_selection import GridSearchCV
+
+    X = np.random.RandomState(0).normal(size=(150, 4))
+    search = GridSearchCV(AutoencoderTransformer(hidden_layer_sizes=(8,), max_iter=5,
+                                                 random_state=0),
+                          {"n_components": [1, 2, 3]}, cv=5)
+    search.fit(X[:100])  # compile whatever this shape needs
+    before = compiled_programs()
+    search.fit(X)
+    assert compiled_programs() == before
+    assert search.best_estimator_.coefs_[1].shape == (8, search.best_params_["n_components"])
+
+
 @pytest.mark.parametrize(
     "make, grid",
     [

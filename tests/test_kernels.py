@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from skae._kernels import network, noise, penalties, train
 
@@ -89,6 +89,38 @@ def test_padding_rows_do_not_change_the_loss_or_penalties():
     assert_allclose(float(jac_full), float(jac_masked), rtol=1e-6)
 
 
+@pytest.mark.parametrize("penalty", [penalties.no_penalty, penalties.kl_sparsity,
+                                     penalties.contractive])
+def test_padded_code_units_change_nothing_and_get_no_gradient(penalty):
+    # Training pads the code layer to a bucket width; with the code mask the
+    # loss must equal the unpadded network's, and the padding units' weights
+    # must get exactly zero gradient so they stay zero.
+    spec = network.NetworkSpec("tanh", "sigmoid")  # sigmoid(0) = 0.5, not 0
+    rng = np.random.RandomState(0)
+    params = network.init_params(rng, 5, 3, (6,), spec, pca_components=np.eye(5)[:3])
+    params["encoder"][-1] = tuple(rng.normal(size=a.shape).astype(np.float32)
+                                  for a in params["encoder"][-1])
+    padded = network.with_code_width(params, 8)
+    assert network.code_width(padded) == 8
+    cropped = network.with_code_width(padded, 3)
+    for a, b in zip(jax.tree.leaves(cropped), jax.tree.leaves(params)):
+        assert_array_equal(a, b)
+    x = jnp.asarray(rng.normal(size=(12, 5)).astype(np.float32))
+    config = train.TrainConfig(spec, "adam", 16, 1, True, False, penalty, noise.no_corruption)
+    hyper = {"alpha": 0.5, "n_train": 12.0, "corruption": {},
+             "penalty": {"sparsity_target": 0.05, "sparsity_weight": 2.0, "contraction": 1.0}}
+    key, mask, code_mask = jax.random.key(0), jnp.ones(12), jnp.arange(8) < 3
+    plain = train.objective(config, params, x, mask, key, hyper)
+    masked = train.objective(config, padded, x, mask, key, hyper, code_mask)
+    assert_allclose(float(masked), float(plain), rtol=1e-5)
+    grads = jax.grad(train.objective, argnums=1)(config, padded, x, mask, key, hyper, code_mask)
+    W_code, b_code = grads["encoder"][-1]
+    assert not np.any(W_code[:, 3:]) and not np.any(b_code[3:])
+    assert not np.any(grads["decoder"][0][0][3:])
+    assert not np.any(grads["linear"][0][:, 3:]) and not np.any(grads["linear"][1][3:])
+    assert np.any(W_code[:, :3])
+
+
 def test_kl_sparsity_is_zero_at_the_target():
     code = jnp.full((8, 3), 0.05)
     value = penalties.kl_sparsity(None, None, None, code, jnp.ones(8),
@@ -139,7 +171,8 @@ def test_random_order_shuffles_real_rows_uniformly_and_keeps_padding_last():
 
 
 def test_batch_layout_buckets_sizes():
-    assert train.batch_layout(5, 256) == (8, 1)
+    assert train.batch_layout(5, 256) == (256, 1)
+    assert train.batch_layout(5, 32) == (32, 1)
     assert train.batch_layout(150, 256) == (256, 1)
     assert train.batch_layout(1000, 256) == (256, 4)
     assert train.batch_layout(1100, 256) == (256, 8)

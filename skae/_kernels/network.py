@@ -157,6 +157,36 @@ def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_com
     return params
 
 
+def code_width(params):
+    """The number of code units of ``params``."""
+    return params["encoder"][-1][0].shape[1]
+
+
+def with_code_width(params, width):
+    """NumPy ``params`` with the code layer padded with zero units, or cropped,
+    to ``width`` units.
+
+    Padded units have zero weights in and out (and on the linear path), so
+    they change nothing; training masks them (see ``train.data_loss``) so
+    they stay zero.
+    """
+    def resized(a, axis):
+        if a.shape[axis] >= width:
+            return np.take(a, np.arange(width), axis=axis)
+        padding = [(0, 0)] * a.ndim
+        padding[axis] = (0, width - a.shape[axis])
+        return np.pad(a, padding)
+
+    (W_code, b_code), *later = params["encoder"][::-1]
+    (W_first, b_first), *rest = params["decoder"]
+    linear = params.get("linear")
+    return {
+        "encoder": [*reversed(later), (resized(W_code, 1), resized(b_code, 0))],
+        "decoder": [(resized(W_first, 0), b_first), *rest],
+        "linear": None if linear is None else (resized(linear[0], 1), resized(linear[1], 0)),
+    }
+
+
 def weight_indicator(params):
     """A pytree like ``params`` holding 1 for every weight and 0 for every
     bias: the entries the L2 penalty applies to."""

@@ -4,7 +4,9 @@ Every penalty has the signature ``penalty(spec, params, x, code, mask, args)``:
 ``x`` is the (possibly corrupted) encoder input of one minibatch, ``code`` the
 encoder output on it, ``mask`` marks the real (non-padding) rows with 1 and
 ``args`` is a dict of traced hyperparameters. Padding rows must not count, so
-every batch statistic is a masked mean.
+every batch statistic is a masked mean; during training ``args["code_mask"]``
+marks the code units in use (padding units have zero weights and a zero
+code).
 """
 
 import jax.numpy as jnp
@@ -37,7 +39,9 @@ def kl_sparsity(spec, params, x, code, mask, args):
     """
     eps = 1e-6
     rho_hat = jnp.clip(masked_mean(code, mask), eps, 1.0 - eps)
-    return args["sparsity_weight"] * jnp.sum(kl_divergence(args["sparsity_target"], rho_hat))
+    divergence = kl_divergence(args["sparsity_target"], rho_hat)
+    units = args.get("code_mask", 1.0)  # padding code units do not count
+    return args["sparsity_weight"] * jnp.sum(units * divergence)
 
 
 def encoder_jacobian_frobenius_sq(spec, params, x):

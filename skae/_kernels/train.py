@@ -22,7 +22,15 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from .network import NetworkSpec, decode, encode, weight_indicator, weight_sum_of_squares
+from .network import (
+    NetworkSpec,
+    code_width,
+    decode,
+    encode,
+    weight_indicator,
+    weight_sum_of_squares,
+    with_code_width,
+)
 from .penalties import masked_mean
 
 
@@ -59,8 +67,30 @@ class TrainState(NamedTuple):
     diverged: jax.Array
 
 
+#: Smallest padded row count. Small data sets all share one program (the
+#: full-batch cost of 256 rows is negligible), and so do the CV folds and the
+#: final refit of a search on them, whose row counts differ by a quarter.
+MIN_PADDED_ROWS = 256
+
+#: Smallest padded code width: a search over n_components from 1 to 4 uses
+#: one program, 5 to 8 another, and so on.
+MIN_CODE_WIDTH = 4
+
+
 def next_power_of_two(n):
     return 1 << max(int(n) - 1, 0).bit_length()
+
+
+def padded_rows(n_samples):
+    """The row count ``n_samples`` rows are padded to: a power of two, at
+    least ``MIN_PADDED_ROWS``."""
+    return next_power_of_two(max(n_samples, MIN_PADDED_ROWS))
+
+
+def padded_code_width(n_components):
+    """The code width training runs at: a power of two, at least
+    ``MIN_CODE_WIDTH``. Units beyond ``n_components`` are masked."""
+    return next_power_of_two(max(n_components, MIN_CODE_WIDTH))
 
 
 def batch_layout(n_samples, batch_size):
@@ -71,7 +101,7 @@ def batch_layout(n_samples, batch_size):
     the data size, not with every new ``n_samples``. Batches that hold only
     padding are skipped inside the program, so padding costs no updates.
     """
-    batch = min(int(batch_size), next_power_of_two(max(n_samples, 8)))
+    batch = min(int(batch_size), padded_rows(n_samples))
     n_batches = next_power_of_two(-(-n_samples // batch))
     return batch, n_batches
 
@@ -94,14 +124,23 @@ def _optimizer(solver, learning_rate):
     return optax.lbfgs(linesearch=optax.scale_by_backtracking_linesearch(max_backtracking_steps=15))
 
 
-def data_loss(config, params, x, mask, key, hyper):
+def data_loss(config, params, x, mask, key, hyper, code_mask=None):
     """Masked reconstruction MSE of the clean ``x`` from its corrupted
-    version, plus the variant's penalty: the objective without L2."""
+    version, plus the variant's penalty: the objective without L2.
+
+    ``code_mask`` (1 for code units in use, 0 for padding units; see
+    :func:`train`) zeroes padding units, so they pass no gradient and stay
+    zero; penalties get it as ``args["code_mask"]``.
+    """
     x_in = config.corruption(key, x, hyper["corruption"])
     code = encode(config.spec, params, x_in)
+    penalty_args = hyper["penalty"]
+    if code_mask is not None:
+        code = code * code_mask
+        penalty_args = {**penalty_args, "code_mask": code_mask}
     reconstruction = decode(config.spec, params, code)
     mse = masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
-    return mse + config.penalty(config.spec, params, x_in, code, mask, hyper["penalty"])
+    return mse + config.penalty(config.spec, params, x_in, code, mask, penalty_args)
 
 
 def l2_penalty(hyper, sum_of_squares):
@@ -109,16 +148,16 @@ def l2_penalty(hyper, sum_of_squares):
     return 0.5 * hyper["alpha"] * sum_of_squares / hyper["n_train"]
 
 
-def objective(config, params, x, mask, key, hyper):
+def objective(config, params, x, mask, key, hyper, code_mask=None):
     """Training loss of one batch: :func:`data_loss` plus L2."""
-    return data_loss(config, params, x, mask, key, hyper) + l2_penalty(
+    return data_loss(config, params, x, mask, key, hyper, code_mask) + l2_penalty(
         hyper, weight_sum_of_squares(params)
     )
 
 
-def reconstruction_mse(spec, params, x, mask):
+def reconstruction_mse(spec, params, x, mask, code_mask):
     """Masked mean squared reconstruction error, no corruption, no penalty."""
-    reconstruction = decode(spec, params, encode(spec, params, x))
+    reconstruction = decode(spec, params, encode(spec, params, x) * code_mask)
     return masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
 
 
@@ -202,7 +241,9 @@ def init_state(config, params, data):
     flat, _ = ravel_pytree(params)
     opt_state = _optimizer(config.solver, 1.0).init(flat)
     if config.early_stopping:
-        best_score = reconstruction_mse(config.spec, params, data["x_val"], data["mask_val"])
+        best_score = reconstruction_mse(
+            config.spec, params, data["x_val"], data["mask_val"], data["code_mask"]
+        )
     else:
         best_score = jnp.asarray(jnp.finfo(jnp.float32).max)
     state = TrainState(
@@ -241,7 +282,7 @@ def train_chunk(config, state, data, hyper, seed, n_epochs, template):
         # L2 on the flat vector: one fused elementwise term (and gradient)
         # instead of one per layer.
         l2 = l2_penalty(hyper, jnp.sum(is_weight * flat * flat))
-        return data_loss(config, unravel(flat), x, mask, key, hyper) + l2
+        return data_loss(config, unravel(flat), x, mask, key, hyper, data["code_mask"]) + l2
 
     base_key = jax.random.key(seed)
 
@@ -257,7 +298,7 @@ def train_chunk(config, state, data, hyper, seed, n_epochs, template):
         )
         if config.early_stopping:
             score = reconstruction_mse(
-                config.spec, unravel(params), data["x_val"], data["mask_val"]
+                config.spec, unravel(params), data["x_val"], data["mask_val"], data["code_mask"]
             )
             val_scores = val_scores.at[i].set(score)
         else:
@@ -310,7 +351,15 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
 
     ``on_chunk(losses, validation_losses)`` is called after every chunk with
     that chunk's per-epoch figures (for progress reports).
+
+    The code layer is padded to :func:`padded_code_width` masked units for
+    training, so nearby ``n_components`` share one compiled program, and
+    cropped back in the result.
     """
+    n_components = code_width(params)
+    width = padded_code_width(n_components)
+    params = with_code_width(params, width)
+    data = {**data, "code_mask": np.arange(width) < n_components}
     data = {name: jnp.asarray(value, dtype=jnp.float32) for name, value in data.items()}
     hyper = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float32), hyper)
     seed = jnp.asarray(seed, dtype=jnp.uint32)
@@ -333,7 +382,7 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
             break
     best = state.best_params if config.early_stopping else state.params
     return TrainResult(
-        params=unravel_numpy(np.asarray(best), params),
+        params=with_code_width(unravel_numpy(np.asarray(best), params), n_components),
         loss_curve=np.concatenate(losses),
         validation_curve=np.concatenate(val_scores),
         best_validation_loss=float(state.best_score) if config.early_stopping else float("nan"),
