@@ -1,16 +1,17 @@
 """The compiled training program.
 
 One jitted call, :func:`train_chunk`, runs up to ``TrainConfig.chunk`` epochs
-entirely inside XLA: shuffling, minibatching (``lax.scan``), optimizer
-updates, the validation loss and the stopping rule (``lax.while_loop``).
-Python only sees chunk boundaries.
+entirely inside XLA: shuffling, minibatching (``lax.fori_loop`` over the
+batches that hold real rows), optimizer updates, the validation loss and the
+stopping rule (``lax.while_loop``). Python only sees chunk boundaries.
 
 What is static (part of the compiled program's identity) is the architecture,
 the solver, the penalty and corruption functions and the padded shapes; every
 float hyperparameter is traced, so grids over ``alpha``, learning rates or a
 variant's weight reuse one program. Row counts are padded to buckets (see
 :func:`batch_layout`) and the real rows are marked by a mask, so data sets of
-similar size share a program too.
+similar size share a program too; likewise the code layer is padded to
+:func:`padded_code_width` masked units.
 """
 
 from functools import partial
