@@ -44,7 +44,7 @@ from .penalties import masked_mean
 CPU_COMPILER_OPTIONS = {"xla_backend_optimization_level": 1}
 
 
-class backend_jit:
+class BackendJit:
     """``jax.jit`` of ``fn`` that compiles with ``CPU_COMPILER_OPTIONS`` when
     the default backend is the CPU, and with the defaults elsewhere."""
 
@@ -362,8 +362,8 @@ def _train_chunk(config, state, data, hyper, seed, n_epochs, template):
     return state, losses, val_scores
 
 
-init_state = backend_jit(_init_state, static_argnames=("config",))
-train_chunk = backend_jit(_train_chunk, static_argnames=("config",))
+init_state = BackendJit(_init_state, static_argnames=("config",))
+train_chunk = BackendJit(_train_chunk, static_argnames=("config",))
 
 
 class TrainResult(NamedTuple):
