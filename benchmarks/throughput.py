@@ -2,7 +2,7 @@
 
 * Training: 200,000 x 100 rows with a 5-D curved latent, network
   100-64-32-5-32-64-100, Adam with batch 256. Rows per second per epoch for
-  skae (compiled, warm; the marginal cost of an epoch, and a whole 5-epoch
+  skae (compiled, warm; the marginal cost of an epoch, and a whole 10-epoch
   fit with its fixed setup) and MLPRegressor (one epoch of ``partial_fit``),
   and the arithmetic limit implied by this machine's float32 matmul speed.
 * Inference: ``transform`` of 1,000,000 x 100 rows against a plain NumPy
@@ -72,13 +72,14 @@ def training(n_samples):
 
     def fit_seconds(epochs):
         return best_of(lambda: AutoencoderTransformer(max_iter=epochs, **settings).fit(X),
-                       repeat=2)
+                       repeat=3)
 
     # An epoch's cost is the difference between fits of different lengths;
     # the rest of a fit (scaling, the PCA start, moving data) is fixed.
-    one, more = fit_seconds(1), fit_seconds(5)
-    epoch_seconds = (more - one) / 4
-    setup_seconds = one - epoch_seconds
+    short, long = 2, 10
+    short_seconds, more = fit_seconds(short), fit_seconds(long)
+    epoch_seconds = (more - short_seconds) / (long - short)
+    setup_seconds = short_seconds - short * epoch_seconds
     mlp = MLPRegressor(hidden_layer_sizes=(*HIDDEN, LATENT, *reversed(HIDDEN)),
                        batch_size=256, random_state=0)
     mlp_seconds = best_of(lambda: mlp.partial_fit(X, X), repeat=1)
@@ -88,7 +89,7 @@ def training(n_samples):
           "Adam, batch 256")
     print(f"{'':34s} {'rows/s per epoch':>17s} {'ratio to skae':>14s}")
     for name, rate in [("skae AutoencoderTransformer", skae_rate),
-                       ("skae, 5-epoch fit incl. setup", 5 * n_samples / more),
+                       (f"skae, {long}-epoch fit incl. setup", long * n_samples / more),
                        ("MLPRegressor (partial_fit)", n_samples / mlp_seconds),
                        ("arithmetic limit (numpy matmul)", limit)]:
         print(f"{name:34s} {rate:17,.0f} {rate / skae_rate:14.2f}")
