@@ -166,6 +166,20 @@ def test_convergence_warning_when_max_iter_is_hit(X):
         AutoencoderTransformer(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X)
 
 
+def test_fitting_and_transforming_leave_global_jax_settings_alone():
+    import os
+
+    import jax
+
+    before = dict(jax.config.values), os.environ.get("XLA_FLAGS")
+    X = np.random.RandomState(0).normal(size=(5000, 5))
+    for est in ALL:
+        fitted = clone(est).fit(X[:200])
+        fitted.inverse_transform(fitted.transform(X.astype(np.float32)))  # jitted path
+        fitted.transform(X)  # NumPy path
+    assert (dict(jax.config.values), os.environ.get("XLA_FLAGS")) == before
+
+
 # --- bad input ---------------------------------------------------------------
 
 def test_unfitted_use_raises():
