@@ -61,6 +61,21 @@ def test_linear_sets_are_reconstructed_exactly(offset, k, scaled):
     assert relative_error < 1e-4
 
 
+@pytest.mark.parametrize("seed", [0, 2])
+def test_lbfgs_does_not_stall_without_the_pca_start(seed):
+    # ContractiveAE (sigmoid code, no PCA path) with more code units than
+    # the data's 2 dimensions: with these seeds L-BFGS's line search once
+    # found no decrease and training stopped at MSE 0.88 or 0.69 with a
+    # constant loss. Resetting the curvature memory lets it converge.
+    from skae import ContractiveAE
+
+    X_train, X_test = split(StandardScaler().fit_transform(make_linear(offset=True,
+                                                                       random_state=0)))
+    est = ContractiveAE(3, random_state=seed).fit(X_train)
+    assert heldout_mse(est, X_test) < 0.01
+    assert est.loss_curve_[-1] < 0.1 * est.loss_curve_[0]
+
+
 def test_unscaled_linear_set_no_worse_than_twice_pca():
     X_train, X_test = split(make_linear(offset=True, random_state=0))
     pca = heldout_mse(PCA(1).fit(X_train), X_test)

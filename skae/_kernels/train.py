@@ -255,14 +255,24 @@ def _adam_epoch(config, loss_fn, params, opt_state, data, hyper, key):
 
 
 def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
-    """One full-batch L-BFGS step with a backtracking line search."""
+    """One full-batch L-BFGS step with a backtracking line search.
+
+    When the line search finds no decrease, L-BFGS would retry the same
+    direction forever (the loss then stays exactly constant until the
+    stopping rule ends training far from a minimum); its curvature memory is
+    reset instead, so the next step starts again from the gradient.
+    """
     loss_fn = partial(loss_fn, x=data["x_train"], mask=data["mask_train"], key=key, hyper=hyper)
     value, grad = optax.value_and_grad_from_state(loss_fn)(params, state=opt_state)
     optimizer = _optimizer("lbfgs", None)
     updates, opt_state = optimizer.update(
         grad, opt_state, params, value=value, grad=grad, value_fn=loss_fn
     )
-    return optax.apply_updates(params, updates), opt_state, value
+    params = optax.apply_updates(params, updates)
+    stalled = ~(optax.tree.get(opt_state, "value") < value)
+    fresh = optimizer.init(params)
+    opt_state = jax.tree.map(lambda new, old: jnp.where(stalled, new, old), fresh, opt_state)
+    return params, opt_state, value
 
 
 def _init_state(config, params, data):
