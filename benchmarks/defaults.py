@@ -109,7 +109,10 @@ def main():
     header = (f"{'data':14s} {'k':>2s} {'PCA MSE':>9s} {'skae MSE':>9s} {'/PCA':>6s} "
               f"{'worst/PCA':>9s} {'cold s':>7s} {'warm s':>7s} {'iters':>5s}")
     if args.mlp:
-        header += f" {'MLP-lbfgs MSE':>13s} {'s':>6s} {'MLP-adam MSE':>12s} {'s':>6s}"
+        # Ratios: MLP MSE over skae's (above 1: skae is better), MLP time over
+        # skae's cold time (above 1: skae is faster, compilation included).
+        header += "".join(f" {f'MLP-{solver} MSE':>13s} {'s':>6s} {'MSE x':>6s} {'time x':>6s}"
+                          for solver in ("lbfgs", "adam"))
     print(header)
     for name, k in ROWS:
         if args.only not in name:
@@ -129,7 +132,9 @@ def main():
         if args.mlp:
             for solver in ("lbfgs", "adam"):
                 mlp, seconds = timed_fit(lambda: MLPAutoencoder(k, hidden, solver), X_train)
-                line += f" {heldout_mse(mlp, X_test):13.3g} {seconds:6.1f}"
+                mlp_mse = heldout_mse(mlp, X_test)
+                line += (f" {mlp_mse:13.3g} {seconds:6.1f} {mlp_mse / mse:6.2f} "
+                         f"{seconds / cold:6.2f}")
         print(line, flush=True)
 
 
