@@ -350,7 +350,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         seed = int(rng.randint(np.iinfo(np.int32).max))
         train_rows, val_rows = self._split(X.shape[0], early_stopping, rng)
         warm = self.warm_start and hasattr(self, "coefs_")
-        if not warm:
+        if warm:
+            self._check_warm_start_architecture(X.shape[1])
+        else:
             X_train = X[train_rows]  # fancy indexing copies: do it once
             self.mean_ = X_train.mean(axis=0, dtype=np.float64)
             self.scale_ = robust_scale(X_train, self.mean_)
@@ -521,6 +523,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     @property
     def _hidden_sizes(self):
         return tuple(int(s) for s in np.atleast_1d(np.asarray(self.hidden_layer_sizes, dtype=int)))
+
+    def _check_warm_start_architecture(self, n_features):
+        """Warm starting needs weights of the shapes the new fit asks for."""
+        n_encoder = len(self.coefs_) // 2
+        previous = (self.coefs_[0].shape[0], self._n_features_out,
+                    tuple(W.shape[1] for W in self.coefs_[: n_encoder - 1]))
+        requested = (n_features, self.n_components, self._hidden_sizes)
+        if previous != requested:
+            raise ValueError(
+                "warm_start=True continues from the previous fit, which had "
+                "(n_features, n_components, hidden_layer_sizes) = {}; this fit asks for "
+                "{}. Set warm_start=False to start afresh.".format(previous, requested)
+            )
 
     def _init_params(self, x_train, rng):
         axes = principal_axes(x_train) if self._linear_path else None

@@ -149,6 +149,17 @@ def test_warm_start_continues(X):
     assert est.loss_curve_[0] <= loss_before * 1.01
 
 
+@pytest.mark.parametrize("change", [{"n_components": 3}, {"hidden_layer_sizes": (6,)},
+                                    {"n_features": 4}], ids=["width", "hidden", "features"])
+def test_warm_start_with_another_architecture_says_so(X, change):
+    est = AutoencoderTransformer(**{**FAST, "max_iter": 2}, warm_start=True).fit(X)
+    n_features = change.pop("n_features", X.shape[1])
+    est.set_params(**change)
+    with pytest.raises(ValueError, match="warm_start=True continues from the previous fit"):
+        est.fit(X[:, :n_features])
+    est.set_params(warm_start=False).fit(X[:, :n_features])  # starting afresh works
+
+
 def test_verbose_prints_progress(X, capsys):
     AutoencoderTransformer(**{**FAST, "max_iter": 3}, verbose=True).fit(X)
     out = capsys.readouterr().out
