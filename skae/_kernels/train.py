@@ -407,10 +407,15 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
     width = padded_code_width(n_components)
     params = with_code_width(params, width)
     data = {**data, "code_mask": np.arange(width) < n_components}
-    data = {name: jnp.asarray(value, dtype=jnp.float32) for name, value in data.items()}
-    hyper = jax.tree.map(lambda v: jnp.asarray(v, dtype=jnp.float32), hyper)
-    seed = jnp.asarray(seed, dtype=jnp.uint32)
-    template = jax.tree.map(jnp.asarray, params)
+    # Cast in NumPy, then transfer: converting on the device would compile a
+    # small program per array shape, a noticeable part of a first fit.
+    as_float32 = partial(np.asarray, dtype=np.float32)
+    data, hyper, template = jax.device_put(
+        ({name: as_float32(value) for name, value in data.items()},
+         jax.tree.map(as_float32, hyper),
+         jax.tree.map(as_float32, params))
+    )
+    seed = jax.device_put(np.uint32(seed))
     state = init_state(config, template, data)
     losses, val_scores = [], []
     done = 0
