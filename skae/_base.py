@@ -533,8 +533,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if previous != requested:
             raise ValueError(
                 "warm_start=True continues from the previous fit, which had "
-                "(n_features, n_components, hidden_layer_sizes) = {}; this fit asks for "
-                "{}. Set warm_start=False to start afresh.".format(previous, requested)
+                f"(n_features, n_components, hidden_layer_sizes) = {previous}; this fit "
+                f"asks for {requested}. Set warm_start=False to start afresh."
             )
 
     def _init_params(self, x_train, rng):

@@ -34,7 +34,6 @@ from .network import (
 )
 from .penalties import masked_mean
 
-
 #: Compiler options for the training programs on CPU: LLVM -O1 instead of
 #: XLA's default for the generated elementwise and fused kernels (matrix
 #: products call precompiled libraries either way). On small data, where
