@@ -174,6 +174,10 @@ def test_batch_layout_buckets_sizes():
     assert train.batch_layout(5, 256) == (256, 1)
     assert train.batch_layout(5, 32) == (32, 1)
     assert train.batch_layout(150, 256) == (256, 1)
+    assert train.batch_layout(1437, 2048) == (1536, 1)  # a full batch: 3/4 of a power of 2
+    assert train.batch_layout(1600, 2048) == (2048, 1)
+    assert [train.padded_rows(n) for n in (1, 256, 257, 384, 385, 700, 1000)] == [
+        256, 256, 384, 384, 512, 768, 1024]
     assert train.batch_layout(1000, 256) == (256, 4)
     assert train.batch_layout(1100, 256) == (256, 8)
     # Neighbouring CV fold sizes share a layout, hence a compiled program.
