@@ -77,8 +77,8 @@ def training(n_samples):
     # An epoch's cost is the difference between fits of different lengths;
     # the rest of a fit (scaling, the PCA start, moving data) is fixed.
     short, long = 2, 10
-    short_seconds, more = fit_seconds(short), fit_seconds(long)
-    epoch_seconds = (more - short_seconds) / (long - short)
+    short_seconds, long_seconds = fit_seconds(short), fit_seconds(long)
+    epoch_seconds = (long_seconds - short_seconds) / (long - short)
     setup_seconds = short_seconds - short * epoch_seconds
     mlp = MLPRegressor(hidden_layer_sizes=(*HIDDEN, LATENT, *reversed(HIDDEN)),
                        batch_size=256, random_state=0)
@@ -89,7 +89,7 @@ def training(n_samples):
           "Adam, batch 256")
     print(f"{'':34s} {'rows/s per epoch':>17s} {'ratio to skae':>14s}")
     for name, rate in [("skae AutoencoderTransformer", skae_rate),
-                       (f"skae, {long}-epoch fit incl. setup", long * n_samples / more),
+                       (f"skae, {long}-epoch fit incl. setup", long * n_samples / long_seconds),
                        ("MLPRegressor (partial_fit)", n_samples / mlp_seconds),
                        ("arithmetic limit (numpy matmul)", limit)]:
         print(f"{name:34s} {rate:17,.0f} {rate / skae_rate:14.2f}")
