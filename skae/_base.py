@@ -565,7 +565,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             spec=self._spec,
             solver=solver,
             batch_size=batch,
-            n_batches=n_batches,
             shuffle=bool(self.shuffle),
             early_stopping=early_stopping,
             penalty=self._penalty,

@@ -74,7 +74,7 @@ def test_padding_rows_do_not_change_the_loss_or_penalties():
     x = np.random.RandomState(1).normal(size=(10, 4)).astype(np.float32)
     padded, mask = train.pad_rows(x, 16)
     padded[10:] = 5.0  # garbage in padding must not leak in
-    config = train.TrainConfig(spec, "adam", 16, 1, True, False, penalties.kl_sparsity,
+    config = train.TrainConfig(spec, "adam", 16, True, False, penalties.kl_sparsity,
                                noise.no_corruption)
     hyper = {"alpha": 0.0, "n_train": 10.0, "corruption": {},
              "penalty": {"sparsity_target": 0.05, "sparsity_weight": 2.0}}
@@ -106,7 +106,7 @@ def test_padded_code_units_change_nothing_and_get_no_gradient(penalty):
     for a, b in zip(jax.tree.leaves(cropped), jax.tree.leaves(params)):
         assert_array_equal(a, b)
     x = jnp.asarray(rng.normal(size=(12, 5)).astype(np.float32))
-    config = train.TrainConfig(spec, "adam", 16, 1, True, False, penalty, noise.no_corruption)
+    config = train.TrainConfig(spec, "adam", 16, True, False, penalty, noise.no_corruption)
     hyper = {"alpha": 0.5, "n_train": 12.0, "corruption": {},
              "penalty": {"sparsity_target": 0.05, "sparsity_weight": 2.0, "contraction": 1.0}}
     key, mask, code_mask = jax.random.key(0), jnp.ones(12), jnp.arange(8) < 3

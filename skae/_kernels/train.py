@@ -68,7 +68,6 @@ class TrainConfig(NamedTuple):
     spec: NetworkSpec
     solver: str
     batch_size: int
-    n_batches: int
     shuffle: bool
     early_stopping: bool
     penalty: Callable
