@@ -168,7 +168,7 @@ def with_code_width(params, width):
     to ``width`` units.
 
     Padded units have zero weights in and out (and on the linear path), so
-    they change nothing; training masks them (see ``train.data_loss``) so
+    they change nothing; training masks them (see ``train.objective``) so
     they stay zero.
     """
     def resized(a, axis):
@@ -188,24 +188,15 @@ def with_code_width(params, width):
     }
 
 
-def weight_indicator(params):
-    """A pytree like ``params`` holding 1 for every weight and 0 for every
-    bias: the entries the L2 penalty applies to."""
-    def layers(name):
-        return [(jnp.ones_like(W), jnp.zeros_like(b)) for W, b in params[name]]
-
-    linear = params.get("linear")
-    return {
-        "encoder": layers("encoder"),
-        "decoder": layers("decoder"),
-        "linear": None if linear is None else tuple(jnp.ones_like(M) for M in linear),
-    }
-
-
 def weight_sum_of_squares(params):
     """Sum of squared weights (not biases), the L2 penalty's raw value."""
-    squares = jax.tree.map(lambda p, w: jnp.sum(w * p * p), params, weight_indicator(params))
-    return sum(jax.tree.leaves(squares))
+    total = 0.0
+    for W, _ in (*params["encoder"], *params["decoder"]):
+        total = total + jnp.sum(W * W)
+    if params.get("linear") is not None:
+        S, T = params["linear"]
+        total = total + jnp.sum(S * S) + jnp.sum(T * T)
+    return total
 
 
 @partial(jax.jit, static_argnames=("spec",))

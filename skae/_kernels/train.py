@@ -28,7 +28,6 @@ from .network import (
     code_width,
     decode,
     encode,
-    weight_indicator,
     weight_sum_of_squares,
     with_code_width,
 )
@@ -169,9 +168,10 @@ def _optimizer(solver, learning_rate):
     )
 
 
-def data_loss(config, params, x, mask, key, hyper, code_mask=None):
-    """Masked reconstruction MSE of the clean ``x`` from its corrupted
-    version, plus the variant's penalty: the objective without L2.
+def objective(config, params, x, mask, key, hyper, code_mask=None):
+    """Training loss of one batch: masked reconstruction MSE of the clean
+    ``x`` from its corrupted version, plus the variant's penalty and L2
+    (``alpha / (2 n_train) * sum of squared weights``, as in MLPRegressor).
 
     ``code_mask`` (1 for code units in use, 0 for padding units; see
     :func:`train`) zeroes padding units, so they pass no gradient and stay
@@ -185,19 +185,9 @@ def data_loss(config, params, x, mask, key, hyper, code_mask=None):
         penalty_args = {**penalty_args, "code_mask": code_mask}
     reconstruction = decode(config.spec, params, code)
     mse = masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
-    return mse + config.penalty(config.spec, params, x_in, code, mask, penalty_args)
-
-
-def l2_penalty(hyper, sum_of_squares):
-    """``alpha / (2 n_train) * sum of squared weights``, as in MLPRegressor."""
-    return 0.5 * hyper["alpha"] * sum_of_squares / hyper["n_train"]
-
-
-def objective(config, params, x, mask, key, hyper, code_mask=None):
-    """Training loss of one batch: :func:`data_loss` plus L2."""
-    return data_loss(config, params, x, mask, key, hyper, code_mask) + l2_penalty(
-        hyper, weight_sum_of_squares(params)
-    )
+    penalty = config.penalty(config.spec, params, x_in, code, mask, penalty_args)
+    l2 = 0.5 * hyper["alpha"] * weight_sum_of_squares(params) / hyper["n_train"]
+    return mse + penalty + l2
 
 
 def reconstruction_mse(spec, params, x, mask, code_mask):
@@ -329,13 +319,9 @@ def _train_chunk(config, state, data, hyper, seed, n_epochs, template):
     """
     epoch_step = _adam_epoch if config.solver == "adam" else _lbfgs_iteration
     _, unravel = ravel_pytree(template)
-    is_weight, _ = ravel_pytree(weight_indicator(template))
 
     def loss_fn(flat, x, mask, key, hyper):
-        # L2 on the flat vector: one fused elementwise term (and gradient)
-        # instead of one per layer.
-        l2 = l2_penalty(hyper, jnp.sum(is_weight * flat * flat))
-        return data_loss(config, unravel(flat), x, mask, key, hyper, data["code_mask"]) + l2
+        return objective(config, unravel(flat), x, mask, key, hyper, data["code_mask"])
 
     base_key = jax.random.key(seed)
 
