@@ -81,45 +81,25 @@ def encoder_layers(spec, params):
         yield W, b, spec.code_activation if last else spec.activation
 
 
-def _product_with_shortcut(h, W, shortcut, xp):
-    """``(h @ W, h @ shortcut)`` from one matrix product.
-
-    The linear path's matrices are only ``n_components`` wide, and such thin
-    products are slow for their size on CPU; appending them to the layer that
-    multiplies the same input costs one wider product instead of two extra
-    ones (forward and backward).
-    """
-    both = h @ xp.concatenate([W, shortcut], axis=1)
-    return both[:, : W.shape[1]], both[:, W.shape[1] :]
-
-
 def encode(spec, params, x, xp=jnp):
     """Map inputs ``x`` of shape (n, n_features) to codes (n, n_components)."""
+    h = x
+    for W, b, name in encoder_layers(spec, params):
+        h = activate(name, h @ W + b, xp)
     linear = params.get("linear")
-    h, shortcut = x, None
-    for i, (W, b, name) in enumerate(encoder_layers(spec, params)):
-        if i == 0 and linear is not None:
-            z, shortcut = _product_with_shortcut(x, W, linear[0], xp)
-        else:
-            z = h @ W
-        h = activate(name, z + b, xp)
-    return h if shortcut is None else h + shortcut
+    return h if linear is None else h + x @ linear[0]
 
 
 def decode(spec, params, code, xp=jnp):
     """Map codes of shape (n, n_components) back to input space."""
-    linear = params.get("linear")
     layers = params["decoder"]
-    g, shortcut = code, None
+    g = code
     for i, (W, b) in enumerate(layers):
-        if i == 0 and linear is not None:
-            z, shortcut = _product_with_shortcut(code, W, linear[1], xp)
-        else:
-            z = g @ W
-        g = z + b
+        g = g @ W + b
         if i < len(layers) - 1:
             g = activate(spec.activation, g, xp)
-    return g if shortcut is None else g + shortcut
+    linear = params.get("linear")
+    return g if linear is None else g + code @ linear[1]
 
 
 def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_components=None):
