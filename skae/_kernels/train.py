@@ -153,6 +153,13 @@ def pad_rows(x, n_rows):
     return padded, mask
 
 
+#: Curvature pairs L-BFGS keeps. optax's default of 10 leaves our problems
+#: (a few thousand weights, curved reconstruction surfaces) short of memory:
+#: 20 reaches lower held-out MSE on curve, iris and digits in as many or
+#: fewer steps, each no measurably slower (benchmarks/defaults.py).
+LBFGS_MEMORY = 20
+
+
 def _optimizer(solver, learning_rate):
     if solver == "adam":
         return optax.chain(optax.scale_by_adam(), optax.scale_by_learning_rate(learning_rate))
@@ -162,6 +169,7 @@ def _optimizer(solver, learning_rate):
     # store_grad: the line search keeps the loss and gradient at the point it
     # accepts, so the next step starts without recomputing them.
     return optax.lbfgs(
+        memory_size=LBFGS_MEMORY,
         linesearch=optax.scale_by_backtracking_linesearch(
             max_backtracking_steps=15, store_grad=True
         )
