@@ -12,6 +12,7 @@ process once its program is compiled.
     python benchmarks/defaults.py --mlp           # with MLPRegressor (slow)
     python benchmarks/defaults.py --seeds 10      # worst case over 10 seeds
     python benchmarks/defaults.py --only curve    # rows whose name contains 'curve'
+    python benchmarks/defaults.py --activation silu   # one non-default setting
 """
 
 import argparse
@@ -81,30 +82,39 @@ def timed_fit(make, X):
     return model, time.perf_counter() - start
 
 
-def cold_fit_seconds(name, k):
+def cold_fit_seconds(name, k, activation):
     """Time of the first fit in a fresh Python process, after its imports."""
-    output = subprocess.run([sys.executable, __file__, "--cold-fit", name, str(k)],
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, __file__, "--cold-fit", name, str(k), activation],
+        capture_output=True, text=True, check=True,
+    ).stdout
     return float(output.split()[-1])
 
 
-def time_first_fit(name, k):
+def time_first_fit(name, k, activation):
     warnings.simplefilter("ignore", ConvergenceWarning)
     X_train, _ = train_test_split(load(name), test_size=0.2, random_state=0)
-    _, seconds = timed_fit(lambda: AutoencoderTransformer(k, random_state=0), X_train)
+    _, seconds = timed_fit(
+        lambda: AutoencoderTransformer(k, activation=activation, random_state=0), X_train
+    )
     print(seconds)
 
 
 def main():
     if sys.argv[1:2] == ["--cold-fit"]:
-        return time_first_fit(sys.argv[2], int(sys.argv[3]))
+        return time_first_fit(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mlp", action="store_true", help="also fit MLPRegressor (lbfgs, adam)")
     parser.add_argument("--seeds", type=int, default=1, help="skae seeds; the worst is shown")
     parser.add_argument("--only", default="", help="run rows whose data name contains this")
+    parser.add_argument("--activation", default=AutoencoderTransformer().activation,
+                        help="skae's activation (default: the estimator's default)")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     hidden = AutoencoderTransformer().hidden_layer_sizes
+
+    def skae(k, seed, **extra):
+        return AutoencoderTransformer(k, activation=args.activation, random_state=seed, **extra)
 
     header = (f"{'data':14s} {'k':>2s} {'PCA MSE':>9s} {'skae MSE':>9s} {'/PCA':>6s} "
               f"{'worst/PCA':>9s} {'cold s':>7s} {'warm s':>7s} {'iters':>5s}")
@@ -119,12 +129,12 @@ def main():
             continue
         X_train, X_test = train_test_split(load(name), test_size=0.2, random_state=0)
         pca = heldout_mse(PCA(k).fit(X_train), X_test)
-        cold = cold_fit_seconds(name, k)
-        AutoencoderTransformer(k, random_state=1, max_iter=1).fit(X_train)  # compile here
-        model, warm = timed_fit(lambda: AutoencoderTransformer(k, random_state=0), X_train)
+        cold = cold_fit_seconds(name, k, args.activation)
+        skae(k, 1, max_iter=1).fit(X_train)  # compile here
+        model, warm = timed_fit(lambda: skae(k, 0), X_train)
         mse = heldout_mse(model, X_test)
         worst = max(
-            [mse] + [heldout_mse(AutoencoderTransformer(k, random_state=s).fit(X_train), X_test)
+            [mse] + [heldout_mse(skae(k, s).fit(X_train), X_test)
                      for s in range(1, args.seeds)]
         )
         line = (f"{name:14s} {k:2d} {pca:9.3g} {mse:9.3g} {mse / pca:6.3g} {worst / pca:9.3g} "

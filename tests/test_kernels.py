@@ -45,8 +45,9 @@ def test_closed_form_jacobian_matches_autodiff(activation, hidden, linear):
     assert_allclose(np.asarray(closed), np.asarray(expected), rtol=1e-5, atol=1e-6)
 
 
-def test_numpy_and_jax_forward_pass_agree():
-    spec = network.NetworkSpec("tanh", "sigmoid")
+@pytest.mark.parametrize("activation", network.ACTIVATIONS)
+def test_numpy_and_jax_forward_pass_agree(activation):
+    spec = network.NetworkSpec(activation, "sigmoid")
     params = random_params(5, (8, 4), 2, spec, seed=0, linear=True)
     x = np.random.RandomState(0).normal(size=(30, 5)).astype(np.float32)
     code_np = network.encode(spec, params, x, xp=np)

@@ -50,6 +50,8 @@ def activate(name, z, xp=jnp):
         return xp.maximum(z, 0)
     if name == "sigmoid":
         return _sigmoid(z, xp)
+    if name == "silu":
+        return z * _sigmoid(z, xp)
     raise ValueError(f"unknown activation {name!r}")
 
 
@@ -67,10 +69,13 @@ def activation_derivative(name, z, h):
         return (z > 0).astype(z.dtype)
     if name == "sigmoid":
         return h * (1.0 - h)
+    if name == "silu":
+        s = jax.nn.sigmoid(z)
+        return s * (1.0 + z * (1.0 - s))
     raise ValueError(f"unknown activation {name!r}")
 
 
-ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid")
+ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid", "silu")
 
 
 def encoder_layers(spec, params):
