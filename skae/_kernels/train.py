@@ -229,7 +229,8 @@ def permuted(keys, n, positions):
     odd key and xor-shifts right by a random amount, each a bijection modulo
     ``2**b``. Values that land at or beyond ``n`` are mixed again until they
     fall inside ("cycle walking"), which keeps the map a bijection of
-    ``range(n)``; as ``2**b < 2 n``, that takes a couple of rounds on average.
+    ``range(n)``; beyond ``MIN_PERMUTATION_BITS``, ``2**b < 2 n``, so fewer
+    than half of the values need mixing again.
     """
     n = n.astype(jnp.uint32)
     bits = jnp.maximum(32 - jax.lax.clz(jnp.maximum(n - 1, 1)), MIN_PERMUTATION_BITS)
