@@ -276,6 +276,21 @@ def test_huge_values_give_finite_results():
     assert np.mean((X - recon) ** 2) < np.mean((X - X.mean(0)) ** 2)
 
 
+def test_adam_trains_with_and_without_shuffling():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5)) @ rng.normal(size=(5, 5))
+    settings = dict(hidden_layer_sizes=(8,), solver="adam", batch_size=32, max_iter=10,
+                    early_stopping=False, random_state=0)
+    in_order = AutoencoderTransformer(shuffle=False, **settings).fit(X)
+    shuffled = AutoencoderTransformer(shuffle=True, **settings).fit(X)
+    for est in (in_order, shuffled):
+        assert est.loss_curve_[-1] < est.loss_curve_[0]
+    # Same start, different minibatches: the weights part ways.
+    assert not np.allclose(in_order.coefs_[0], shuffled.coefs_[0])
+    again = AutoencoderTransformer(shuffle=False, **settings).fit(X)
+    np.testing.assert_array_equal(again.transform(X), in_order.transform(X))
+
+
 def test_divergence_is_reported():
     X = np.random.RandomState(0).normal(size=(64, 4))
     with pytest.raises(ValueError, match="Training diverged"):

@@ -266,7 +266,7 @@ def _adam_epoch(config, loss_fn, params, opt_state, data, hyper, key):
     x, mask = data["x_train"], data["mask_train"]
     order_key, noise_key = jax.random.split(key)
     n_real = jnp.sum(mask).astype(jnp.int32)
-    keys = permutation_keys(order_key)
+    keys = permutation_keys(order_key) if config.shuffle else None
     optimizer = _optimizer("adam", hyper["learning_rate"])
     loss_and_grad = jax.value_and_grad(loss_fn)
 
