@@ -199,6 +199,50 @@ def test_shuffle_has_no_position_or_order_bias():
     assert np.abs(frequency - 1 / n_real).max() < 0.015
 
 
+def run_lbfgs(loss, start, n_iterations):
+    """Parameters and reported losses of ``n_iterations`` L-BFGS iterations."""
+    def loss_fn(flat, x, mask, key, hyper):
+        return loss(flat)
+
+    data = {"x_train": jnp.zeros((1, 1)), "mask_train": jnp.ones(1)}
+    params = jnp.asarray(start, dtype=jnp.float32)
+    opt_state = train._optimizer("lbfgs", None).init(params)
+    trajectory = []
+    for _ in range(n_iterations):
+        params, opt_state, value = train._lbfgs_iteration(
+            None, loss_fn, params, opt_state, data, {}, None)
+        trajectory.append((np.asarray(params), float(value)))
+    return trajectory
+
+
+def test_lbfgs_first_iteration_evaluates_the_start_then_descends():
+    # A fresh state holds no loss, so the first iteration only evaluates the
+    # starting point; each later one reports the loss at its new parameters.
+    target = jnp.asarray([1.0, -2.0, 3.0])
+
+    def loss(flat):
+        return jnp.sum((flat - target) ** 2)
+
+    trajectory = run_lbfgs(loss, np.zeros(3), 4)
+    assert_array_equal(trajectory[0][0], np.zeros(3))
+    assert trajectory[0][1] == pytest.approx(14.0)
+    for (_, before), (params, after) in zip(trajectory, trajectory[1:]):
+        assert after < before
+        assert after == pytest.approx(float(loss(params)), rel=1e-6)
+    assert trajectory[-1][1] < 1e-6
+
+
+def test_lbfgs_undoes_a_step_whose_trial_points_are_all_non_finite():
+    start = jnp.asarray([1.0, -2.0])
+
+    def finite_only_at_start(flat):
+        return jnp.where(jnp.all(flat == start), jnp.sum(flat ** 2), jnp.nan)
+
+    for params, value in run_lbfgs(finite_only_at_start, start, 3):
+        assert_array_equal(params, start)
+        assert value == pytest.approx(5.0)
+
+
 def test_batch_layout_buckets_sizes():
     assert train.batch_layout(5, 256) == (256, 1)
     assert train.batch_layout(5, 32) == (32, 1)
