@@ -77,7 +77,7 @@ class SparseAE(BaseAutoencoder):
         alpha=0.1,
         batch_size="auto",
         learning_rate_init=1e-3,
-        max_iter=500,
+        max_iter=700,
         tol=1e-4,
         n_iter_no_change=50,
         early_stopping=False,
