@@ -81,7 +81,8 @@ default="tanh"
     max_iter : int, default=700
         Maximum number of epochs (Adam) or iterations (L-BFGS). Fits on
         small curved data sets keep improving for hundreds of L-BFGS
-        iterations; 700 of them take about 2 s on 8,000 rows and 2 CPU cores.
+        iterations; 700 of them take about 2 s on 8,000 rows of 4 features
+        (2 CPU cores).
 
     tol : float, default=1e-4
         Relative tolerance: training stops when the monitored loss has not

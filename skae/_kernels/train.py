@@ -312,6 +312,8 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
         grad, opt_state, params, value=value, grad=grad, value_fn=loss_fn
     )
     new_value, new_grad = optax.tree.get(opt_state, "value"), optax.tree.get(opt_state, "grad")
+    # The first iteration's zero-gradient "step" carries no curvature either:
+    # it, too, hands a fresh memory to the next step.
     stalled = ~(new_value < value) | ~jnp.isfinite(value)
     moved = jnp.isfinite(new_value)
     params = jnp.where(moved, optax.apply_updates(params, updates), params)
