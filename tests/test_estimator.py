@@ -149,6 +149,13 @@ def test_warm_start_continues(X):
     assert est.loss_curve_[0] <= loss_before * 1.01
 
 
+def test_every_lbfgs_iteration_takes_a_step(X):
+    # warm_start with max_iter=1 is a hand-made training loop: each call steps.
+    est = AutoencoderTransformer(**{**FAST, "max_iter": 1}, solver="lbfgs", warm_start=True)
+    losses = [est.fit(X).loss_ for _ in range(3)]
+    assert losses[0] > losses[1] > losses[2]
+
+
 @pytest.mark.parametrize("change", [{"n_components": 3}, {"hidden_layer_sizes": (6,)},
                                     {"n_features": 4}], ids=["width", "hidden", "features"])
 def test_warm_start_with_another_architecture_says_so(X, change):

@@ -294,10 +294,11 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
     The loss and gradient at ``params`` are read from ``opt_state``, where
     the line search stored them at the point it accepted. The program then
     evaluates the network's gradient in one place only, the line search,
-    and compiles about 0.3 s faster than with a separate evaluation of the
+    and compiles about 0.25 s faster than with a separate evaluation of the
     starting point. A fresh state holds an infinite loss and a zero
-    gradient: the first iteration's line search accepts the starting point
-    itself and only evaluates it.
+    gradient, from which the line search accepts the starting point itself:
+    the first iteration runs the update twice, once to evaluate the start
+    and once to step.
 
     When the line search finds no decrease, L-BFGS would retry the same
     direction forever (the loss then stays exactly constant until the
@@ -306,21 +307,32 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
     trial point's loss was NaN or infinite, the step is undone.
     """
     loss_fn = partial(loss_fn, x=data["x_train"], mask=data["mask_train"], key=key, hyper=hyper)
-    value, grad = optax.tree.get(opt_state, "value"), optax.tree.get(opt_state, "grad")
     optimizer = _optimizer("lbfgs", None)
-    updates, opt_state = optimizer.update(
-        grad, opt_state, params, value=value, grad=grad, value_fn=loss_fn
+
+    def update(carry):
+        params, opt_state, _ = carry
+        value, grad = optax.tree.get(opt_state, "value"), optax.tree.get(opt_state, "grad")
+        updates, opt_state = optimizer.update(
+            grad, opt_state, params, value=value, grad=grad, value_fn=loss_fn
+        )
+        new_value, new_grad = optax.tree.get(opt_state, "value"), optax.tree.get(opt_state, "grad")
+        evaluated_only = ~jnp.isfinite(value)
+        # An evaluation's zero-gradient "step" carries no curvature either:
+        # it, too, hands a fresh memory to the next step.
+        stalled = ~(new_value < value) | evaluated_only
+        moved = jnp.isfinite(new_value)
+        params = jnp.where(moved, optax.apply_updates(params, updates), params)
+        value, grad = jnp.where(moved, new_value, value), jnp.where(moved, new_grad, grad)
+        fresh = optax.tree.set(optimizer.init(params), value=value, grad=grad)
+        opt_state = jax.tree.map(lambda new, old: jnp.where(stalled, new, old), fresh, opt_state)
+        # Step again after an evaluation, unless the start's loss is not
+        # finite (training then stops as diverged).
+        return params, opt_state, evaluated_only & moved
+
+    params, opt_state, _ = jax.lax.while_loop(
+        lambda carry: carry[2], update, (params, opt_state, jnp.asarray(True))
     )
-    new_value, new_grad = optax.tree.get(opt_state, "value"), optax.tree.get(opt_state, "grad")
-    # The first iteration's zero-gradient "step" carries no curvature either:
-    # it, too, hands a fresh memory to the next step.
-    stalled = ~(new_value < value) | ~jnp.isfinite(value)
-    moved = jnp.isfinite(new_value)
-    params = jnp.where(moved, optax.apply_updates(params, updates), params)
-    value, grad = jnp.where(moved, new_value, value), jnp.where(moved, new_grad, grad)
-    fresh = optax.tree.set(optimizer.init(params), value=value, grad=grad)
-    opt_state = jax.tree.map(lambda new, old: jnp.where(stalled, new, old), fresh, opt_state)
-    return params, opt_state, value
+    return params, opt_state, optax.tree.get(opt_state, "value")
 
 
 def _init_state(config, params, data):
