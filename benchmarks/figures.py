@@ -96,16 +96,24 @@ def digits_strip(out, n_images=10, noise_level=0.3):
 
 def loss_curves(models, out):
     keys = [k for k in models if k[2] in SKAE and k[0] in ("digits", "curve")]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    # Colour names the estimator and the line style the width, so that no
+    # two of up to 20 curves look alike.
+    colours = dict(zip(SKAE, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    styles = ["-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1))]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 6))
     for ax, data in zip(axes, ("curve", "digits")):
+        widths = sorted({key[1] for key in keys if key[0] == data})
         for key in keys:
             if key[0] == data:
-                ax.plot(models[key].loss_curve_, label=f"{key[2]}, k={key[1]}")
+                ax.plot(models[key].loss_curve_, color=colours[key[2]],
+                        linestyle=styles[widths.index(key[1]) % len(styles)],
+                        label=f"{key[2]}, k={key[1]}")
         ax.set_yscale("log")
         ax.set_title(data)
         ax.set_xlabel("iteration")
         ax.set_ylabel("training loss (scaled units, log)")
-        ax.legend(fontsize=7)
+        # Below the axes: with up to 20 curves a legend inside hides them.
+        ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     fig.suptitle("Training loss curves")
     return save(fig, out / "loss_curves.png")
 
