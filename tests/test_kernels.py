@@ -199,18 +199,24 @@ def test_shuffle_has_no_position_or_order_bias():
     assert np.abs(frequency - 1 / n_real).max() < 0.015
 
 
-def run_lbfgs(loss, start, n_iterations):
-    """Parameters and reported losses of ``n_iterations`` L-BFGS iterations."""
-    def loss_fn(flat, x, mask, key, hyper):
-        return loss(flat)
+def run_lbfgs(loss, start, n_iterations, corruption=noise.no_corruption):
+    """Parameters and reported losses of ``n_iterations`` L-BFGS iterations.
 
+    ``loss(flat)``, or ``loss(flat, key)`` with a ``corruption``: iteration
+    ``i`` then evaluates it under ``jax.random.key(i)``.
+    """
+    def loss_fn(flat, x, mask, key, hyper):
+        return loss(flat) if key is None else loss(flat, key)
+
+    config = train.TrainConfig(None, "lbfgs", 1, False, False, None, corruption)
     data = {"x_train": jnp.zeros((1, 1)), "mask_train": jnp.ones(1)}
     params = jnp.asarray(start, dtype=jnp.float32)
     opt_state = train._optimizer("lbfgs", None).init(params)
     trajectory = []
-    for _ in range(n_iterations):
+    for i in range(n_iterations):
+        key = None if corruption is noise.no_corruption else jax.random.key(i)
         params, opt_state, value = train._lbfgs_iteration(
-            None, loss_fn, params, opt_state, data, {}, None)
+            config, loss_fn, params, opt_state, data, {}, key)
         trajectory.append((np.asarray(params), float(value)))
     return trajectory
 
@@ -240,6 +246,22 @@ def test_lbfgs_undoes_a_step_whose_trial_points_are_all_non_finite():
     for params, value in run_lbfgs(finite_only_at_start, start, 3):
         assert_array_equal(params, start)
         assert value == pytest.approx(5.0)
+
+
+def test_lbfgs_compares_steps_under_one_noise_draw():
+    # A denoiser's loss changes with every iteration's noise draw; here each
+    # draw adds 10 more than the last (key i holds the number i), which moves
+    # no minimum. Each step must be judged against the starting loss under
+    # its own draw: judged against the previous draw's, every step looks
+    # like a failure once the loss is below 10.
+    target = jnp.asarray([1.0, -2.0, 3.0])
+
+    def loss(flat, key):
+        offset = 10.0 * jax.random.key_data(key)[-1].astype(jnp.float32)
+        return jnp.sum((flat - target) ** 4 + (flat - target) ** 2) + offset
+
+    trajectory = run_lbfgs(loss, np.zeros(3), 15, corruption=noise.gaussian)
+    assert_allclose(trajectory[-1][0], target, atol=1e-3)
 
 
 def test_batch_layout_buckets_sizes():

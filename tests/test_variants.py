@@ -53,20 +53,50 @@ def test_contraction_halves_the_jacobian_at_little_reconstruction_cost(digits_sp
         plain, X_test, X_test)
 
 
-@pytest.mark.parametrize("noise", ["gaussian", "masking"])
-def test_denoising_beats_plain_autoencoder_and_pca_on_noisy_rows(digits_split, noise):
-    X_train, X_test = digits_split
+def corrupted(X, noise):
+    """``X`` (pixels in [0, 1]) under a fixed draw of the noise ``noise`` at 0.3."""
     rng = np.random.RandomState(1)
     if noise == "gaussian":
-        noisy = np.clip(X_test + 0.3 * rng.normal(size=X_test.shape), 0.0, 1.0)
-    else:
-        noisy = np.where(rng.rand(*X_test.shape) < 0.3, 0.0, X_test)
-    denoiser = DenoisingAE(32, noise=noise, noise_level=0.3, random_state=0).fit(X_train)
+        return np.clip(X + 0.3 * rng.normal(size=X.shape), 0.0, 1.0)
+    return np.where(rng.rand(*X.shape) < 0.3, 0.0, X)
+
+
+@pytest.fixture(scope="module")
+def adam_denoisers(digits_split):
+    """DenoisingAE(32) with the default solver (Adam), fitted once per noise."""
+    fitted = {}
+
+    def fit(noise):
+        if noise not in fitted:
+            fitted[noise] = DenoisingAE(32, noise=noise, noise_level=0.3,
+                                        random_state=0).fit(digits_split[0])
+        return fitted[noise]
+    return fit
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "masking"])
+def test_denoising_beats_plain_autoencoder_and_pca_on_noisy_rows(
+        digits_split, adam_denoisers, noise):
+    X_train, X_test = digits_split
+    noisy = corrupted(X_test, noise)
+    denoiser = adam_denoisers(noise)
     plain = AutoencoderTransformer(32, random_state=0).fit(X_train)
     pca = PCA(32).fit(X_train)
     denoised = reconstruction_mse(denoiser, noisy, X_test)
     assert denoised < reconstruction_mse(plain, noisy, X_test)
     assert denoised < reconstruction_mse(pca, noisy, X_test)
+
+
+def test_lbfgs_denoiser_nearly_matches_adam(digits_split, adam_denoisers):
+    # Each L-BFGS iteration draws fresh noise; its line search must compare
+    # trial points with the starting loss under the same draw. Comparing
+    # across draws measured 1.22x Adam's error here; now 1.05x.
+    X_train, X_test = digits_split
+    noisy = corrupted(X_test, "gaussian")
+    lbfgs = DenoisingAE(32, noise_level=0.3, solver="lbfgs", random_state=0).fit(X_train)
+    adam = adam_denoisers("gaussian")
+    assert reconstruction_mse(lbfgs, noisy, X_test) <= 1.12 * reconstruction_mse(
+        adam, noisy, X_test)
 
 
 def test_denoising_never_corrupts_at_inference(digits_split):
