@@ -277,10 +277,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     _linear_path = True
     #: Whether ``n_components`` may exceed ``n_features``.
     _allow_overcomplete = False
-    #: Whether training draws fresh random corruption (then L-BFGS, which
-    #: needs a deterministic objective, is not the "auto" choice).
-    _stochastic_objective = False
-
     _penalty = staticmethod(penalties.no_penalty)
 
     def _penalty_args(self):
@@ -553,7 +549,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _resolved_solver(self, n_train):
         if self.solver != "auto":
             return self.solver
-        if n_train <= LBFGS_MAX_SAMPLES and not self._stochastic_objective:
+        # A denoiser's objective changes with every noise draw; Adam, built
+        # for noisy gradients, denoised the digits 5-13% better than L-BFGS
+        # (benchmarks/variants.py).
+        if n_train <= LBFGS_MAX_SAMPLES and not noise.is_random(self._corruption()):
             return "lbfgs"
         return "adam"
 

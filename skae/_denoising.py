@@ -64,8 +64,6 @@ class DenoisingAE(BaseAutoencoder):
         "noise_level": [Interval(Real, 0, None, closed="left")],
     }
 
-    _stochastic_objective = True
-
     def __init__(
         self,
         n_components=2,

@@ -16,6 +16,12 @@ def no_corruption(key, x, args):
     return x
 
 
+def is_random(corruption):
+    """Whether ``corruption`` draws fresh noise, making the training
+    objective change from step to step."""
+    return corruption is not no_corruption
+
+
 def gaussian(key, x, args):
     """``x + noise_level * N(0, 1)`` in the data's units, clipped to the
     training range (the classic image recipe clips to the pixel range)."""

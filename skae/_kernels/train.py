@@ -31,7 +31,7 @@ from .network import (
     weight_sum_of_squares,
     with_code_width,
 )
-from .noise import no_corruption
+from .noise import is_random
 from .penalties import masked_mean
 
 #: Compiler options for the training programs on CPU: LLVM -O1 instead of
@@ -317,7 +317,7 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
     """
     loss_fn = partial(loss_fn, x=data["x_train"], mask=data["mask_train"], key=key, hyper=hyper)
     optimizer = _optimizer("lbfgs", None)
-    if config.corruption is not no_corruption:
+    if is_random(config.corruption):
         value, grad = jax.value_and_grad(loss_fn)(params)
         opt_state = optax.tree.set(opt_state, value=value, grad=grad)
 
