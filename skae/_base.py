@@ -98,11 +98,12 @@ default="tanh"
     early_stopping : bool or "auto", default="auto"
         Hold out ``validation_fraction`` of the training rows, monitor their
         reconstruction MSE instead of the training loss, and keep the weights
-        of the best validation epoch. The starting point (the PCA solution,
-        for the estimators that start there) competes too, so the kept model
-        is never worse than it on the validation rows. ``"auto"`` turns it on
-        when the split leaves at least 20 validation rows (fewer make a
-        noisy choice).
+        of the best validation epoch (a denoiser reconstructs them from one
+        fixed corrupted copy, so it is judged on denoising). The starting
+        point (the PCA solution, for the estimators that start there)
+        competes too, so the kept model is never worse than it on the
+        validation rows. ``"auto"`` turns it on when the split leaves at
+        least 20 validation rows (fewer make a noisy choice).
 
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``; it must leave

@@ -150,6 +150,19 @@ def test_corruptions_have_the_documented_statistics():
     assert float(gauss.min()) >= 0.0 and float(gauss.max()) <= 1.0
 
 
+def test_validation_rows_are_corrupted_once_per_fit_for_a_denoiser():
+    x_val = jnp.full((50, 200), 0.5)
+    data, hyper = {"x_val": x_val}, {"corruption": corruption_args(0.3)}
+    denoiser = train.TrainConfig(None, "lbfgs", 1, False, True, None, noise.masking)
+    first = train.validation_inputs(denoiser, data, hyper, jnp.uint32(7))
+    assert abs(float(jnp.mean(first == 0.0)) - 0.3) < 0.02
+    # The same draw at every chunk of the fit: scores stay comparable.
+    assert_array_equal(first, train.validation_inputs(denoiser, data, hyper, jnp.uint32(7)))
+    assert not np.array_equal(first, train.validation_inputs(denoiser, data, hyper, jnp.uint32(8)))
+    plain = denoiser._replace(corruption=noise.no_corruption)
+    assert train.validation_inputs(plain, data, hyper, jnp.uint32(7)) is x_val
+
+
 def shuffled(key, n_real, n_rows):
     keys = train.permutation_keys(key)
     return train.permuted(keys, jnp.int32(n_real), jnp.arange(n_rows))

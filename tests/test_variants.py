@@ -99,6 +99,19 @@ def test_lbfgs_denoiser_nearly_matches_adam(digits_split, adam_denoisers):
         adam, noisy, X_test)
 
 
+def test_denoiser_with_early_stopping_monitors_denoising(digits_split, adam_denoisers):
+    # The validation rows are corrupted like the training rows (one fixed
+    # draw). Monitoring their clean reconstruction kept the PCA start, which
+    # reconstructs clean rows best: training stopped after 51 iterations at
+    # PCA's error on noisy rows, 1.75x the denoiser's.
+    X_train, X_test = digits_split
+    noisy = corrupted(X_test, "gaussian")
+    stopped = DenoisingAE(32, noise_level=0.3, early_stopping=True, random_state=0).fit(X_train)
+    assert stopped.n_iter_ > 100
+    assert reconstruction_mse(stopped, noisy, X_test) <= 1.1 * reconstruction_mse(
+        adam_denoisers("gaussian"), noisy, X_test)
+
+
 def test_denoising_never_corrupts_at_inference(digits_split):
     X_train, X_test = digits_split
     dae = DenoisingAE(8, noise="salt_pepper", noise_level=0.5, max_iter=5,

@@ -199,10 +199,33 @@ def objective(config, params, x, mask, key, hyper, code_mask=None):
     return mse + penalty + l2
 
 
-def reconstruction_mse(spec, params, x, mask, code_mask):
-    """Masked mean squared reconstruction error, no corruption, no penalty."""
-    reconstruction = decode(spec, params, encode(spec, params, x) * code_mask)
-    return masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
+#: ``fold_in`` data of the validation rows' corruption; training epochs fold
+#: in their number, which never reaches it.
+VALIDATION_DRAW = np.uint32(2**32 - 1)
+
+
+def validation_inputs(config, data, hyper, seed):
+    """What the network is given of the validation rows: the rows, or for a
+    corrupting objective one fixed corrupted copy of them (drawn from
+    ``seed``), so that the monitored error is the held-out value of what
+    training optimises.
+
+    A denoiser reconstructs clean rows worse than the PCA solution it starts
+    from, so monitoring clean reconstruction would keep that start and stop
+    training.
+    """
+    if not is_random(config.corruption):
+        return data["x_val"]
+    key = jax.random.fold_in(jax.random.key(seed), VALIDATION_DRAW)
+    return config.corruption(key, data["x_val"], hyper["corruption"])
+
+
+def validation_mse(config, params, x_val_in, data):
+    """Masked mean squared error of reconstructing the validation rows from
+    ``x_val_in`` (no penalty)."""
+    code = encode(config.spec, params, x_val_in) * data["code_mask"]
+    reconstruction = decode(config.spec, params, code)
+    return masked_mean(jnp.mean((reconstruction - data["x_val"]) ** 2, axis=1), data["mask_val"])
 
 
 #: Rounds of the shuffle's mixing function; with fewer, small permutations
@@ -347,7 +370,7 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
     return params, opt_state, optax.tree.get(opt_state, "value")
 
 
-def _init_state(config, params, data):
+def _init_state(config, params, data, hyper, seed):
     """Fresh optimizer state and stopping bookkeeping for ``params``.
 
     With early stopping the starting parameters are the first candidate for
@@ -357,9 +380,8 @@ def _init_state(config, params, data):
     flat, _ = ravel_pytree(params)
     opt_state = _optimizer(config.solver, 1.0).init(flat)
     if config.early_stopping:
-        best_score = reconstruction_mse(
-            config.spec, params, data["x_val"], data["mask_val"], data["code_mask"]
-        )
+        x_val_in = validation_inputs(config, data, hyper, seed)
+        best_score = validation_mse(config, params, x_val_in, data)
     else:
         best_score = jnp.asarray(jnp.finfo(jnp.float32).max)
     state = TrainState(
@@ -396,6 +418,7 @@ def _train_chunk(config, state, data, hyper, seed, n_epochs, template):
         return objective(config, unravel(flat), x, mask, key, hyper, data["code_mask"])
 
     base_key = jax.random.key(seed)
+    x_val_in = validation_inputs(config, data, hyper, seed) if config.early_stopping else None
 
     def keep_going(carry):
         state, i, _, _ = carry
@@ -408,9 +431,7 @@ def _train_chunk(config, state, data, hyper, seed, n_epochs, template):
             config, loss_fn, state.params, state.opt_state, data, hyper, key
         )
         if config.early_stopping:
-            score = reconstruction_mse(
-                config.spec, unravel(params), data["x_val"], data["mask_val"], data["code_mask"]
-            )
+            score = validation_mse(config, unravel(params), x_val_in, data)
             val_scores = val_scores.at[i].set(score)
         else:
             score = loss
@@ -484,7 +505,7 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
          jax.tree.map(as_float32, params))
     )
     seed = jax.device_put(np.uint32(seed))
-    state = init_state(config, template, data)
+    state = init_state(config, template, data, hyper, seed)
     losses, val_scores = [], []
     done = 0
     while done < max_iter:
