@@ -4,7 +4,8 @@ Prints the figures that ``tests/test_variants.py`` asserts: SparseAE's mean
 code activation against its target, ContractiveAE's encoder Jacobian norm and
 reconstruction against the same network without the penalty, and
 DenoisingAE's error on corrupted rows against the plain autoencoder and PCA,
-and with L-BFGS against Adam.
+and with L-BFGS or early stopping against the default (Adam, no early
+stopping).
 
     python benchmarks/variants.py
 """
@@ -54,9 +55,13 @@ def main():
         dae = DenoisingAE(32, noise=noise, noise_level=0.3, random_state=0).fit(X_train)
         dae_lbfgs = DenoisingAE(32, noise=noise, noise_level=0.3, solver="lbfgs",
                                 random_state=0).fit(X_train)
-        m_dae, m_lbfgs = (reconstruction_mse(m, X_noisy, X_test) for m in (dae, dae_lbfgs))
+        dae_stopped = DenoisingAE(32, noise=noise, noise_level=0.3, early_stopping=True,
+                                  random_state=0).fit(X_train)
+        m_dae, m_lbfgs, m_stopped = (reconstruction_mse(m, X_noisy, X_test)
+                                     for m in (dae, dae_lbfgs, dae_stopped))
         print(f"DenoisingAE k=32, {noise} 0.3: MSE to the clean rows {m_dae:.4f} "
-              f"(solver='lbfgs': {m_lbfgs:.4f}, ratio {m_lbfgs / m_dae:.2f}); "
+              f"(solver='lbfgs': {m_lbfgs:.4f}, ratio {m_lbfgs / m_dae:.2f}; "
+              f"early_stopping=True: {m_stopped:.4f} after {dae_stopped.n_iter_} iterations); "
               f"AutoencoderTransformer {reconstruction_mse(autoencoder, X_noisy, X_test):.4f}; "
               f"PCA(32) {reconstruction_mse(pca, X_noisy, X_test):.4f}; noisy input "
               f"{np.mean((X_noisy - X_test) ** 2):.4f}")
