@@ -177,6 +177,11 @@ def _optimizer(solver, learning_rate):
     )
 
 
+def masked_mse(reconstruction, x, mask):
+    """Mean squared error over the real (``mask`` 1) rows."""
+    return masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
+
+
 def objective(config, params, x, mask, key, hyper, code_mask=None):
     """Training loss of one batch: masked reconstruction MSE of the clean
     ``x`` from its corrupted version, plus the variant's penalty and L2
@@ -193,7 +198,7 @@ def objective(config, params, x, mask, key, hyper, code_mask=None):
         code = code * code_mask
         penalty_args = {**penalty_args, "code_mask": code_mask}
     reconstruction = decode(config.spec, params, code)
-    mse = masked_mean(jnp.mean((reconstruction - x) ** 2, axis=1), mask)
+    mse = masked_mse(reconstruction, x, mask)
     penalty = config.penalty(config.spec, params, x_in, code, mask, penalty_args)
     l2 = 0.5 * hyper["alpha"] * weight_sum_of_squares(params) / hyper["n_train"]
     return mse + penalty + l2
@@ -225,7 +230,7 @@ def validation_mse(config, params, x_val_in, data):
     ``x_val_in`` (no penalty)."""
     code = encode(config.spec, params, x_val_in) * data["code_mask"]
     reconstruction = decode(config.spec, params, code)
-    return masked_mean(jnp.mean((reconstruction - data["x_val"]) ** 2, axis=1), data["mask_val"])
+    return masked_mse(reconstruction, data["x_val"], data["mask_val"])
 
 
 #: Rounds of the shuffle's mixing function; with fewer, small permutations
