@@ -503,12 +503,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
         if early_stopping:
             n_val = self._n_validation_rows(n_samples)
-            if n_val < 2 or n_samples - n_val < 1:
+            n_train = n_samples - n_val
+            if n_val < 2 or n_train < 1:
+                remedy = ("more data, a larger validation_fraction" if n_val < 2
+                          else "a smaller validation_fraction")
                 raise ValueError(
                     f"validation_fraction={self.validation_fraction} of n_samples={n_samples} "
-                    f"leaves {n_val} validation rows; early stopping needs at least 2 and "
-                    "at least 1 training row. Use more data, a larger validation_fraction "
-                    "or early_stopping=False."
+                    f"leaves {n_val} validation and {n_train} training rows; early stopping "
+                    f"needs at least 2 and 1. Use {remedy} or early_stopping=False."
                 )
 
     def _split(self, n_samples, early_stopping, rng):

@@ -245,8 +245,14 @@ def test_n_components_larger_than_features():
 
 
 def test_too_small_validation_set():
-    with pytest.raises(ValueError, match="leaves 1 validation rows"):
+    with pytest.raises(ValueError, match="leaves 1 validation and 9 training rows.*larger"):
         AutoencoderTransformer(**FAST, early_stopping=True, validation_fraction=0.1).fit(
+            np.random.rand(10, 3))
+
+
+def test_validation_set_leaving_no_training_rows():
+    with pytest.raises(ValueError, match="leaves 10 validation and 0 training rows.*smaller"):
+        AutoencoderTransformer(**FAST, early_stopping=True, validation_fraction=0.99).fit(
             np.random.rand(10, 3))
 
 
