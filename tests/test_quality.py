@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderTransformer
-from skae.datasets import make_curve, make_linear
+from skae.datasets import make_curve, make_linear, make_noise
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +81,18 @@ def test_lbfgs_does_not_stall_without_the_pca_start(seed):
     est = ContractiveAE(3, random_state=seed).fit(X_train)
     assert heldout_mse(est, X_test) < 0.01
     assert est.loss_curve_[-1] < 0.1 * est.loss_curve_[0]
+
+
+@pytest.mark.parametrize("k, seed", [(2, 6), (5, 3)])
+def test_incompressible_noise_stays_at_pca(k, seed):
+    # Nothing nonlinear to learn: early stopping must keep the PCA start (or
+    # a model no worse on held-out rows). The seeds are the worst of 0-9
+    # (1.023x and 1.017x PCA); trained to the end, the network fits the
+    # noise and reaches 1.2x (k=2) and 2.0x (k=5).
+    X_train, X_test = split(make_noise(random_state=0))
+    pca = heldout_mse(PCA(k).fit(X_train), X_test)
+    ae = heldout_mse(AutoencoderTransformer(k, random_state=seed).fit(X_train), X_test)
+    assert ae <= 1.05 * pca
 
 
 def test_unscaled_linear_set_no_worse_than_twice_pca():
