@@ -143,7 +143,8 @@ def test_small_narrow_data_trains_on_every_row(iris_split):
     # 12 validation rows of 4 features judge too noisily: on iris they cost
     # more than they save (k=2: 0.94x PCA on every row, up to 1.13x held out).
     X_train, _ = iris_split
-    assert AutoencoderTransformer(2, max_iter=5, random_state=0).fit(X_train).validation_scores_ is None
+    fitted = AutoencoderTransformer(2, max_iter=5, random_state=0).fit(X_train)
+    assert fitted.validation_scores_ is None
 
 
 def test_unscaled_linear_set_no_worse_than_twice_pca():
