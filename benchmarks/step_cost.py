@@ -1,0 +1,145 @@
+"""Where the time of one L-BFGS iteration goes, for default fits.
+
+A default full-batch fit costs (iterations) x (time per iteration). This
+script splits the time per iteration, measured on the fits of
+``defaults.py`` once their programs are compiled:
+
+- "iteration": a default fit's time per iteration. It is the difference
+  between a 300- and a 100-iteration fit, divided by 200, so setup and
+  transfers cancel. Stopping is switched off so both run their full count.
+- "optax": optax's L-BFGS with its line search alone, at the trainer's
+  parameter count, on a quadratic objective that costs next to nothing:
+  the two-loop recursion and the line search's bookkeeping.
+- "network": what remains: the network's forward and backward passes on
+  the padded training rows (more than one pass when the line search
+  backtracks), and with early stopping a forward pass over the held-out
+  rows.
+- "NumPy products": NumPy's time for the matrix products of one forward and
+  backward pass on the same padded rows, without any elementwise work: a
+  floor that this machine's BLAS sets for the network's part; "network x"
+  is the network's part as a multiple of it.
+
+    python benchmarks/step_cost.py
+"""
+
+import time
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from defaults import load
+from skae import AutoencoderTransformer
+from skae._kernels import train
+
+ROWS = [("curve", 1), ("digits", 10), ("iris", 2)]
+SHORT, LONG = 100, 300
+REPEATS = 5
+
+
+def seconds_per_iteration(X, k):
+    """Warm time per iteration of a default fit that runs every iteration."""
+    def fit_seconds(max_iter):
+        model = AutoencoderTransformer(k, max_iter=max_iter, n_iter_no_change=max_iter,
+                                       random_state=0)
+        start = time.perf_counter()
+        model.fit(X)
+        assert model.n_iter_ == max_iter
+        return time.perf_counter() - start
+
+    fit_seconds(SHORT)  # compile
+    short = min(fit_seconds(SHORT) for _ in range(REPEATS))
+    long = min(fit_seconds(LONG) for _ in range(REPEATS))
+    return (long - short) / (LONG - SHORT)
+
+
+def layer_shapes(n_features, k):
+    """(fan_in, fan_out) of every weight matrix the trainer multiplies by,
+    at its padded code width; the linear path's two last."""
+    width = train.padded_code_width(k)
+    hidden = AutoencoderTransformer().hidden_layer_sizes
+    sizes = (n_features, *hidden, width, *reversed(hidden), n_features)
+    return list(zip(sizes[:-1], sizes[1:])) + [(n_features, width), (width, n_features)]
+
+
+def optax_seconds_per_iteration(n_params):
+    """optax L-BFGS (the trainer's settings) per step, on a quadratic whose
+    curvatures spread over four decades, so that it neither converges nor
+    backtracks within the run."""
+    optimizer = train._optimizer("lbfgs", None)
+    curvature = jnp.logspace(-4, 0, n_params, dtype=jnp.float32)
+
+    def value_fn(p):
+        return 0.5 * jnp.vdot(p, curvature * p)
+
+    @jax.jit
+    def run(params):
+        def step(_, carry):
+            params, state = carry
+            value, grad = jax.value_and_grad(value_fn)(params)
+            updates, state = optimizer.update(grad, state, params, value=value, grad=grad,
+                                              value_fn=value_fn)
+            return optax.apply_updates(params, updates), state
+        return jax.lax.fori_loop(0, LONG, step, (params, optimizer.init(params)))
+
+    params = jnp.ones(n_params, dtype=jnp.float32)
+    final, _ = jax.block_until_ready(run(params))
+    assert 0 < float(value_fn(final)) < float(value_fn(params))
+    best = float("inf")
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        jax.block_until_ready(run(params))
+        best = min(best, time.perf_counter() - start)
+    return best / LONG
+
+
+def numpy_products_seconds(n_rows, shapes):
+    """NumPy's time for one forward and backward pass's matrix products."""
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=shape).astype(np.float32) for shape in shapes]
+    inputs = [rng.normal(size=(n_rows, fan_in)).astype(np.float32) for fan_in, _ in shapes]
+    grads = [rng.normal(size=(n_rows, fan_out)).astype(np.float32) for _, fan_out in shapes]
+    takes_data = {0, len(shapes) - 2}  # the first layer and the linear path's S
+
+    def products():
+        for i, (W, x, g) in enumerate(zip(weights, inputs, grads)):
+            x @ W          # forward
+            x.T @ g        # weight gradient
+            if i not in takes_data:
+                g @ W.T    # gradient to the layer's input
+
+    products()
+    best = float("inf")
+    for _ in range(50):
+        start = time.perf_counter()
+        products()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def main():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    print(f"{'data, k':12s} {'rows':>5s} {'params':>6s} {'iteration':>9s} "
+          f"{'optax':>6s} {'network':>7s} {'NumPy products':>14s} {'network x':>9s}   (ms)")
+    for name, k in ROWS:
+        X, _ = train_test_split(load(name), test_size=0.2, random_state=0)
+        model = AutoencoderTransformer(k, max_iter=1).fit(X)
+        held_out = model.validation_scores_ is not None
+        n_train = len(X) - (model._n_validation_rows(len(X)) if held_out else 0)
+        rows = train.padded_rows(n_train)
+        shapes = layer_shapes(X.shape[1], k)
+        n_params = sum(i * o for i, o in shapes) + sum(o for _, o in shapes[:-2])
+        step = seconds_per_iteration(X, k)
+        optimizer = optax_seconds_per_iteration(n_params)
+        floor = numpy_products_seconds(rows, shapes)
+        print(f"{name + ', ' + str(k):12s} {rows:5d} {n_params:6d} {step * 1e3:9.3f} "
+              f"{optimizer * 1e3:6.3f} {(step - optimizer) * 1e3:7.3f} "
+              f"{floor * 1e3:14.3f} {(step - optimizer) / floor:9.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
