@@ -289,6 +289,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     _linear_path = True
     #: Whether ``n_components`` may exceed ``n_features``.
     _allow_overcomplete = False
+    #: Whether training pads the code layer so that nearby ``n_components``
+    #: share a compiled program (see ``train.train``).
+    _pad_code_width = True
     _penalty = staticmethod(penalties.no_penalty)
 
     def _penalty_args(self):
@@ -385,6 +388,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             seed,
             self.max_iter,
             on_chunk=progress_printer() if self.verbose else None,
+            pad_code=self._pad_code_width,
         )
         self._store_result(result)
         return self

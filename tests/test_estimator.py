@@ -353,6 +353,22 @@ def test_search_over_small_n_components_compiles_one_trainer():
     assert search.best_estimator_.coefs_[1].shape == (8, search.best_params_["n_components"])
 
 
+def test_contractive_trains_at_its_exact_code_width():
+    # The Jacobian penalty's cost grows with the code width, so unlike the
+    # others ContractiveAE is not padded: each n_components has its program.
+    X = np.random.RandomState(0).normal(size=(100, 6))
+    ContractiveAE(**FAST, n_components=3).fit(X)
+    before = compiled_programs()
+    ContractiveAE(**FAST, n_components=3).fit(X[:90])
+    assert compiled_programs() == before
+    assert ContractiveAE(**FAST, n_components=2).fit(X).transform(X).shape == (100, 2)
+    assert compiled_programs() == before + 1
+    AutoencoderTransformer(**FAST, n_components=3).fit(X)
+    before = compiled_programs()
+    AutoencoderTransformer(**FAST, n_components=2).fit(X)
+    assert compiled_programs() == before
+
+
 @pytest.mark.parametrize(
     "make, grid",
     [

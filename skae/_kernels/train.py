@@ -494,18 +494,21 @@ def unravel_numpy(flat, template):
     return jax.tree.unflatten(treedef, [p.reshape(leaf.shape) for p, leaf in zip(pieces, leaves)])
 
 
-def train(config, params, data, hyper, seed, max_iter, on_chunk=None):
+def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=True):
     """Train ``params`` for at most ``max_iter`` epochs; return NumPy results.
 
     ``on_chunk(losses, validation_losses)`` is called after every chunk with
     that chunk's per-epoch figures (for progress reports).
 
-    The code layer is padded to :func:`padded_code_width` masked units for
-    training, so nearby ``n_components`` share one compiled program, and
-    cropped back in the result.
+    With ``pad_code`` the code layer is padded to :func:`padded_code_width`
+    masked units for training, so nearby ``n_components`` share one compiled
+    program, and cropped back in the result. Without it, training runs at
+    the exact width: for objectives whose cost grows with the code width
+    (the contractive penalty), the faster steps outweigh a compilation per
+    ``n_components``.
     """
     n_components = code_width(params)
-    width = padded_code_width(n_components)
+    width = padded_code_width(n_components) if pad_code else n_components
     params = with_code_width(params, width)
     data = {**data, "code_mask": np.arange(width) < n_components}
     # Cast in NumPy, then transfer: converting on the device would compile a
