@@ -27,8 +27,10 @@ def random_params(n_features, hidden, n_components, spec, seed, linear=False):
 
 @pytest.mark.parametrize("activation", network.ACTIVATIONS)
 @pytest.mark.parametrize(
-    "hidden, linear", [((), False), ((7,), False), ((7, 5), False), ((7,), True)],
-    ids=["one-layer", "two-layer", "three-layer", "two-layer+linear"],
+    "hidden, linear",
+    [((), False), ((7,), False), ((7, 5), False), ((4, 5), False), ((7,), True), ((4,), True)],
+    ids=["one-layer", "two-layer", "three-layer", "narrow-first-layer", "two-layer+linear",
+         "narrow-first-layer+linear"],
 )
 def test_closed_form_jacobian_matches_autodiff(activation, hidden, linear):
     spec = network.NetworkSpec(activation=activation, code_activation=activation)
