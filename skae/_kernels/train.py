@@ -11,7 +11,8 @@ float hyperparameter is traced, so grids over ``alpha``, learning rates or a
 variant's weight reuse one program. Row counts are padded to buckets (see
 :func:`batch_layout`) and the real rows are marked by a mask, so data sets of
 similar size share a program too; likewise the code layer is padded to
-:func:`padded_code_width` masked units.
+:func:`padded_code_width` masked units, unless the objective's cost grows
+with the code width (see :func:`train`).
 """
 
 from functools import partial
