@@ -29,12 +29,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.flatten_util import ravel_pytree
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from defaults import load
 from skae import AutoencoderTransformer
-from skae._kernels import train
+from skae._kernels import network, train
 
 ROWS = [("curve", 1), ("digits", 10), ("iris", 2)]
 SHORT, LONG = 100, 300
@@ -57,13 +58,19 @@ def seconds_per_iteration(X, k):
     return (long - short) / (LONG - SHORT)
 
 
-def layer_shapes(n_features, k):
-    """(fan_in, fan_out) of every weight matrix the trainer multiplies by,
-    at its padded code width; the linear path's two last."""
-    width = train.padded_code_width(k)
-    hidden = AutoencoderTransformer().hidden_layer_sizes
-    sizes = (n_features, *hidden, width, *reversed(hidden), n_features)
-    return list(zip(sizes[:-1], sizes[1:])) + [(n_features, width), (width, n_features)]
+def trained_network(model, n_features):
+    """The parameters ``model``'s trainer updates (code layer at its padded
+    width, linear path included), as NumPy arrays."""
+    width = train.padded_code_width(model.n_components)
+    pca_start = np.zeros((width, n_features), dtype=np.float32)
+    return network.init_params(np.random.default_rng(0), n_features, width,
+                               model._hidden_sizes, model._spec, pca_start)
+
+
+def weight_shapes(params):
+    """(fan_in, fan_out) of every weight matrix, the linear path's two last."""
+    layers = (*params["encoder"], *params["decoder"])
+    return [W.shape for W, _ in layers] + [a.shape for a in params["linear"]]
 
 
 def optax_seconds_per_iteration(n_params):
@@ -131,8 +138,9 @@ def main():
         held_out = model.validation_scores_ is not None
         n_train = len(X) - (model._n_validation_rows(len(X)) if held_out else 0)
         rows = train.padded_rows(n_train)
-        shapes = layer_shapes(X.shape[1], k)
-        n_params = sum(i * o for i, o in shapes) + sum(o for _, o in shapes[:-2])
+        params = trained_network(model, X.shape[1])
+        shapes = weight_shapes(params)
+        n_params = ravel_pytree(params)[0].size
         step = seconds_per_iteration(X, k)
         optimizer = optax_seconds_per_iteration(n_params)
         floor = numpy_products_seconds(rows, shapes)
