@@ -11,9 +11,9 @@ script splits the time per iteration, measured on the fits of
   parameter count, on a quadratic objective that costs next to nothing:
   the two-loop recursion and the line search's bookkeeping.
 - "network": what remains: the network's forward and backward passes on
-  the padded training rows (more than one pass when the line search
-  backtracks), and with early stopping a forward pass over the held-out
-  rows.
+  the padded batch (more than one pass when the line search backtracks).
+  With early stopping the held-out rows sit in the batch's padding, so the
+  same passes also give their error.
 - "NumPy products": NumPy's time for the matrix products of one forward and
   backward pass on the same padded rows, without any elementwise work: a
   floor that this machine's BLAS sets for the network's part; "network x"
@@ -135,9 +135,7 @@ def main():
     for name, k in ROWS:
         X, _ = train_test_split(load(name), test_size=0.2, random_state=0)
         model = AutoencoderTransformer(k, max_iter=1).fit(X)
-        held_out = model.validation_scores_ is not None
-        n_train = len(X) - (model._n_validation_rows(len(X)) if held_out else 0)
-        rows = train.padded_rows(n_train)
+        rows = train.padded_rows(len(X))  # training and held-out rows share the batch
         params = trained_network(model, X.shape[1])
         shapes = weight_shapes(params)
         n_params = ravel_pytree(params)[0].size

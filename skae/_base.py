@@ -582,13 +582,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """The static training configuration and the padded data."""
         n_train = len(x_train)
         solver = self._resolved_solver(n_train)
+        in_batch = train.validates_in_batch(solver, early_stopping, self._corruption())
+        # The rows of one batch: with in-batch validation, the validation
+        # rows follow the training rows.
+        x_batch = np.concatenate([x_train, x_val]) if in_batch else x_train
         if solver == "lbfgs":
-            batch_size = train.padded_rows(n_train)
+            batch_size = train.padded_rows(len(x_batch))
         else:
             batch_size = AUTO_BATCH_SIZE if self.batch_size == "auto" else self.batch_size
-        batch, n_batches = train.batch_layout(n_train, batch_size)
-        x_pad, mask = train.pad_rows(x_train, batch * n_batches)
-        val_pad, val_mask = train.pad_rows(x_val, train.padded_rows(len(x_val)))
+        batch, n_batches = train.batch_layout(len(x_batch), batch_size)
+        x_pad, _ = train.pad_rows(x_batch, batch * n_batches)
+        rows = np.arange(len(x_pad))
+        mask = (rows < n_train).astype(np.float32)
+        if in_batch:
+            val_pad = x_pad
+            val_mask = ((rows >= n_train) & (rows < len(x_batch))).astype(np.float32)
+        else:
+            val_pad, val_mask = train.pad_rows(x_val, train.padded_rows(len(x_val)))
         config = train.TrainConfig(
             spec=self._spec,
             solver=solver,
@@ -597,6 +607,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             early_stopping=early_stopping,
             penalty=self._penalty,
             corruption=self._corruption(),
+            validation_in_batch=in_batch,
         )
         data = {"x_train": x_pad, "mask_train": mask, "x_val": val_pad, "mask_val": val_mask}
         return config, data

@@ -111,6 +111,34 @@ def test_early_stopping_records_validation_loss_and_keeps_best(X):
     assert est.best_validation_loss_ <= min(est.validation_scores_)
 
 
+def test_lbfgs_validation_in_the_batch_matches_a_separate_validation_pass(monkeypatch):
+    # Full-batch L-BFGS reads the validation error off the line search's own
+    # forward pass; a separate pass over the held-out rows gives the same
+    # figures. The two runs differ only in float summation order (the
+    # in-batch one optimises one more, inert, entry), so their trajectories
+    # agree closely over the first iterations.
+    X = np.random.RandomState(0).normal(size=(300, 6))
+    X[:, 1] = np.sin(2 * X[:, 0])
+    params = dict(n_components=2, hidden_layer_sizes=(8,), max_iter=15, random_state=0)
+    configs = []
+    original_train = train.train
+
+    def spy(config, *args, **kwargs):
+        configs.append(config)
+        return original_train(config, *args, **kwargs)
+
+    monkeypatch.setattr(train, "train", spy)
+    in_batch = AutoencoderTransformer(**params).fit(X)
+    monkeypatch.setattr(train, "validates_in_batch", lambda *args: False)
+    separate = AutoencoderTransformer(**params).fit(X)
+    assert [c.validation_in_batch for c in configs] == [True, False]
+    assert in_batch.validation_scores_ is not None
+    assert_allclose(in_batch.validation_scores_, separate.validation_scores_, rtol=1e-3)
+    assert in_batch.best_validation_loss_ == pytest.approx(separate.best_validation_loss_,
+                                                           rel=1e-3)
+    assert_allclose(in_batch.transform(X), separate.transform(X), rtol=1e-3, atol=1e-4)
+
+
 def test_early_stopping_never_ends_worse_than_the_pca_start():
     # Pure noise: nothing generalises, so the PCA starting point should be
     # kept (or something at least as good on the validation rows).

@@ -165,6 +165,22 @@ def test_validation_rows_are_corrupted_once_per_fit_for_a_denoiser():
     assert train.validation_inputs(plain, data, hyper, jnp.uint32(7)) is x_val
 
 
+def test_report_adds_nothing_and_puts_its_value_in_the_probes_gradient():
+    def loss(flat):
+        return jnp.sum(flat[:2] ** 2) + train.report(flat[2], 3.0 * flat[0] + 1.0)
+
+    flat = jnp.asarray([1.0, 2.0, 0.0])
+    value, grad = jax.value_and_grad(loss)(flat)
+    assert float(value) == 5.0
+    # The reported value (4.0) passes no gradient to what it was computed from.
+    assert_array_equal(grad, [2.0, 4.0, 4.0])
+    # The same through linearize and transpose, as the L-BFGS line search
+    # computes its gradient.
+    value, linear = jax.linearize(loss, flat)
+    assert float(value) == 5.0
+    assert_array_equal(jax.linear_transpose(linear, flat)(1.0)[0], [2.0, 4.0, 4.0])
+
+
 def shuffled(key, n_real, n_rows):
     keys = train.permutation_keys(key)
     return train.permuted(keys, jnp.int32(n_real), jnp.arange(n_rows))
@@ -230,7 +246,7 @@ def run_lbfgs(loss, start, n_iterations, corruption=noise.no_corruption):
     trajectory = []
     for i in range(n_iterations):
         key = None if corruption is noise.no_corruption else jax.random.key(i)
-        params, opt_state, value = train._lbfgs_iteration(
+        params, opt_state, value, _ = train._lbfgs_iteration(
             config, loss_fn, params, opt_state, data, {}, key)
         trajectory.append((np.asarray(params), float(value)))
     return trajectory
