@@ -413,6 +413,7 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
 
     def without_probe(grad):
         return grad.at[-1].set(0.0) if config.validation_in_batch else grad
+
     if is_random(config.corruption):
         value, grad = jax.value_and_grad(loss_fn)(params)
         opt_state = optax.tree.set(opt_state, value=value, grad=grad)
