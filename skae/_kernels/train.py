@@ -232,6 +232,14 @@ def _report_jvp(primals, tangents):
     return jnp.zeros_like(value), probe_tangent * jax.lax.stop_gradient(value)
 
 
+def split_probe(config, flat):
+    """``flat`` (parameters, or a gradient) as the network's part and the
+    probe's entry, the last one (``None`` without ``validation_in_batch``)."""
+    if config.validation_in_batch:
+        return flat[:-1], flat[-1]
+    return flat, None
+
+
 def objective(config, params, x, mask, key, hyper, code_mask=None, monitor=None):
     """Training loss of one batch: masked reconstruction MSE of the clean
     ``x`` from its corrupted version, plus the variant's penalty and L2
@@ -449,7 +457,7 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
     params, opt_state, _ = jax.lax.while_loop(
         lambda carry: carry[2], update, (params, opt_state, jnp.asarray(True))
     )
-    score = optax.tree.get(opt_state, "grad")[-1] if config.validation_in_batch else None
+    _, score = split_probe(config, optax.tree.get(opt_state, "grad"))
     return params, opt_state, optax.tree.get(opt_state, "value"), score
 
 
@@ -500,11 +508,12 @@ def _train_chunk(config, state, data, hyper, seed, n_epochs, template):
     _, unravel = ravel_pytree(template)
 
     def network_params(flat):
-        return unravel(flat[:-1] if config.validation_in_batch else flat)
+        return unravel(split_probe(config, flat)[0])
 
     def loss_fn(flat, x, mask, key, hyper):
-        monitor = (flat[-1], data["mask_val"]) if config.validation_in_batch else None
-        return objective(config, network_params(flat), x, mask, key, hyper, data["code_mask"],
+        weights, probe = split_probe(config, flat)
+        monitor = None if probe is None else (probe, data["mask_val"])
+        return objective(config, unravel(weights), x, mask, key, hyper, data["code_mask"],
                          monitor)
 
     base_key = jax.random.key(seed)
@@ -616,9 +625,7 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
             on_chunk(losses[-1], val_scores[-1])
         if bool(state.stopped):
             break
-    best = state.best_params if config.early_stopping else state.params
-    if config.validation_in_batch:
-        best = best[:-1]  # the probe
+    best, _ = split_probe(config, state.best_params if config.early_stopping else state.params)
     return TrainResult(
         params=with_code_width(unravel_numpy(np.asarray(best), params), n_components),
         loss_curve=np.concatenate(losses),
