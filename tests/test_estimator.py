@@ -153,6 +153,24 @@ def test_early_stopping_never_ends_worse_than_the_pca_start():
     assert -est.score(X_test) <= 1.05 * pca_mse
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_early_stopping_keeps_the_start_when_every_step_is_worse(solver):
+    # An L2 term this strong pulls every weight, the PCA path's too, towards
+    # zero, so each step reconstructs the validation rows worse than the PCA
+    # start. L-BFGS measures the start's validation error in its first
+    # iteration, Adam in a separate pass; both must keep the start, whose
+    # last encoder and decoder layers are exactly zero.
+    X = np.random.RandomState(0).normal(size=(300, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = AutoencoderTransformer(2, hidden_layer_sizes=(8,), solver=solver, alpha=1e4,
+                                     max_iter=20, early_stopping=True, random_state=0).fit(X)
+    assert est.n_iter_ == 20
+    assert est.best_validation_loss_ < min(est.validation_scores_)
+    code_layer, output_layer = est.coefs_[1], est.coefs_[-1]
+    assert not code_layer.any() and not output_layer.any()
+
+
 def test_early_stopping_auto_needs_twenty_validation_rows():
     small = AutoencoderTransformer(**FAST).fit(np.random.rand(190, 3))
     large = AutoencoderTransformer(**FAST).fit(np.random.rand(200, 3))

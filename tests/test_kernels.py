@@ -246,7 +246,7 @@ def run_lbfgs(loss, start, n_iterations, corruption=noise.no_corruption):
     trajectory = []
     for i in range(n_iterations):
         key = None if corruption is noise.no_corruption else jax.random.key(i)
-        params, opt_state, value, _ = train._lbfgs_iteration(
+        params, opt_state, value, _, _ = train._lbfgs_iteration(
             config, loss_fn, params, opt_state, data, {}, key)
         trajectory.append((np.asarray(params), float(value)))
     return trajectory
