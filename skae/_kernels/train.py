@@ -455,7 +455,8 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
             lambda: opt_state,
         )
         if config.validation_in_batch:
-            # An evaluation accepts the starting point itself.
+            # An evaluation accepts the starting point itself, so the probe
+            # it stored is the start's validation error.
             start_score = jnp.where(evaluated_only, split_probe(config, new_grad)[1], start_score)
         # Step again after an evaluation, unless the start's loss is not
         # finite (training then stops as diverged).
