@@ -478,7 +478,8 @@ def _init_state(config, params, data, hyper, seed):
     the validation rows. With ``validation_in_batch`` their validation error
     is left to the first iteration, which measures it anyway (see
     :func:`_lbfgs_iteration`): computing it here took a separate forward
-    pass whose compilation cost a tenth of a second of a first fit.
+    pass, whose compilation made this program 0.07 s slower to build (a
+    digits fit, 2-core CPU; the training program grows by about 0.03 s).
     """
     flat, _ = ravel_pytree(params)
     if config.validation_in_batch:
