@@ -15,8 +15,17 @@ and True over several seeds, prints the held-out MSE relative to PCA's
   linear map to ``d`` features, plus N(0, 0.1^2) noise; ``k = 2``.
 - iris (standardized) for reference.
 
+With ``--iris-splits N`` it instead fits iris over N different 80/20
+train/test splits (``random_state`` 0..N-1, model seed 0), where which rows
+are held out matters more than the model's seed, and compares four ways to
+choose a model on the training rows: the default (every row trained on),
+``early_stopping=True``, keeping PCA wherever 5-fold cross-validation
+prefers it, and ``GridSearchCV`` over ``alpha`` in ``ALPHAS`` (5 folds)
+followed by the same comparison with PCA.
+
     python benchmarks/small_data.py
     python benchmarks/small_data.py --seeds 10
+    python benchmarks/small_data.py --iris-splits 20
 """
 
 import argparse
@@ -28,7 +37,7 @@ import numpy as np
 from sklearn.datasets import load_iris
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderTransformer
@@ -38,6 +47,8 @@ from test_quality import curved_plus_noise, flat_plus_noise, heldout_mse  # noqa
 
 N_SAMPLES = 150
 WIDTHS = (6, 10, 20, 40, 100)
+ALPHAS = [0.1, 0.3, 1.0]
+FOLDS = 5
 
 
 def data_sets():
@@ -50,11 +61,49 @@ def data_sets():
         yield "iris", iris, k
 
 
+def pca_score(model, X, y=None):
+    return -heldout_mse(model, X)
+
+
+def chosen_by_cv(X_train, k):
+    """The models each way of choosing on ``X_train`` alone ends with."""
+    pca = PCA(k).fit(X_train)
+    pca_cv = cross_val_score(PCA(k), X_train, cv=FOLDS, scoring=pca_score).mean()
+    default = AutoencoderTransformer(k, random_state=0)
+    search = GridSearchCV(default, {"alpha": ALPHAS}, cv=FOLDS).fit(X_train)
+    default_cv = cross_val_score(default, X_train, cv=FOLDS).mean()
+    return {
+        "default": default.fit(X_train),
+        "held out": AutoencoderTransformer(k, early_stopping=True, random_state=0).fit(X_train),
+        "CV: AE or PCA": default if default_cv > pca_cv else pca,
+        "alpha, or PCA": search.best_estimator_ if search.best_score_ > pca_cv else pca,
+    }
+
+
+def iris_over_splits(n_splits):
+    iris = StandardScaler().fit_transform(load_iris().data)
+    for k in (1, 2, 3):
+        ratios = {}
+        for split in range(n_splits):
+            X_train, X_test = train_test_split(iris, test_size=0.2, random_state=split)
+            pca = heldout_mse(PCA(k).fit(X_train), X_test)
+            for way, model in chosen_by_cv(X_train, k).items():
+                ratios.setdefault(way, []).append(heldout_mse(model, X_test) / pca)
+        for way, values in ratios.items():
+            print(f"iris, k={k}  {way:14s}  median {np.median(values):6.3f}  "
+                  f"worst {max(values):6.3f}  above 1.05x: {sum(v > 1.05 for v in values):2d} "
+                  f"of {n_splits}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="skae seeds per row")
+    parser.add_argument("--iris-splits", type=int, default=0,
+                        help="iris over this many train/test splits instead")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
+    if args.iris_splits:
+        return iris_over_splits(args.iris_splits)
 
     print(f"{'':22s} {'':>2s} {'':>8s}   {'every row / PCA':>17s}   {'held out / PCA':>17s}")
     print(f"{'data':22s} {'k':>2s} {'PCA MSE':>8s}   {'median':>8s} {'worst':>8s}   "
