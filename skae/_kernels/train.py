@@ -641,9 +641,13 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
             on_chunk(losses[-1], val_scores[-1])
         if bool(state.stopped):
             break
-    best, _ = split_probe(config, state.best_params if config.early_stopping else state.params)
+    # Fetched before slicing: slicing the device array would compile a small
+    # program per slice, 0.06 s of a first fit.
+    best, _ = split_probe(
+        config, np.asarray(state.best_params if config.early_stopping else state.params)
+    )
     return TrainResult(
-        params=with_code_width(unravel_numpy(np.asarray(best), params), n_components),
+        params=with_code_width(unravel_numpy(best, params), n_components),
         loss_curve=np.concatenate(losses),
         validation_curve=np.concatenate(val_scores),
         best_validation_loss=float(state.best_score) if config.early_stopping else float("nan"),
