@@ -318,3 +318,22 @@ def test_kernels_do_not_import_sklearn():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU compiler options only")
+def test_training_programs_compile_without_options_this_jaxlib_refuses(monkeypatch):
+    # Stands in for an option that an older jaxlib does not know.
+    unknown = "xla_cpu_option_no_release_has"
+    monkeypatch.setitem(train.CPU_COMPILER_OPTIONS, unknown, True)
+    monkeypatch.setattr(train, "OPTIONAL_CPU_OPTIONS", (*train.OPTIONAL_CPU_OPTIONS, unknown))
+    add_one = train.BackendJit(lambda x: x + 1, static_argnames=())
+    assert float(add_one(jnp.float32(1.0))) == 2.0
+    assert float(add_one(jnp.float32(2.0))) == 3.0
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU compiler options only")
+def test_an_unknown_required_compiler_option_is_not_swallowed(monkeypatch):
+    monkeypatch.setitem(train.CPU_COMPILER_OPTIONS, "xla_cpu_option_no_release_has", True)
+    add_one = train.BackendJit(lambda x: x + 1, static_argnames=())
+    with pytest.raises(jax.errors.JaxRuntimeError, match="xla_cpu_option_no_release_has"):
+        add_one(jnp.float32(1.0))
