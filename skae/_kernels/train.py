@@ -47,10 +47,10 @@ from .penalties import masked_mean
 #:   On small data, where compiling dominates a fit, the trainers compile
 #:   about 30% faster and run no slower (benchmarks/defaults.py).
 #: - Only reductions are fused into YNNPACK calls; elementwise work around
-#:   the matrix products stays in XLA's own kernels. The results are
-#:   identical, and on a 2-core CPU Adam trains about 13% more rows per
-#:   second (benchmarks/throughput.py) and an L-BFGS iteration on the digits
-#:   runs about 10% faster (benchmarks/step_cost.py).
+#:   the matrix products stays in XLA's own kernels. The default fits give
+#:   the same results, and on a 2-core CPU Adam trains about 13% more rows
+#:   per second (benchmarks/throughput.py) and an L-BFGS iteration on the
+#:   digits runs about 10% faster (benchmarks/step_cost.py).
 CPU_COMPILER_OPTIONS = {
     "xla_backend_optimization_level": 1,
     "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_REDUCE",
