@@ -78,6 +78,21 @@ def activation_derivative(name, z, h):
 ACTIVATIONS = ("identity", "tanh", "relu", "sigmoid", "silu")
 
 
+def matmul(a, b, xp=jnp):
+    """``a @ b``, in full float32 precision also on GPUs.
+
+    XLA's default precision lets GPUs with tensor cores round float32
+    operands to TensorFloat-32 (a 10-bit mantissa, relative error about
+    1e-3). That breaks the NumPy and jitted forward passes' agreement, and
+    full-batch L-BFGS, whose line search compares losses that differ in far
+    smaller digits, then ends at worse minima. On CPUs the products are
+    float32 either way.
+    """
+    if xp is np:
+        return a @ b
+    return jnp.matmul(a, b, precision=jax.lax.Precision.HIGHEST)
+
+
 def encoder_layers(spec, params):
     """Yield ``(W, b, activation_name)`` for each encoder layer."""
     layers = params["encoder"]
@@ -90,9 +105,9 @@ def encode(spec, params, x, xp=jnp):
     """Map inputs ``x`` of shape (n, n_features) to codes (n, n_components)."""
     h = x
     for W, b, name in encoder_layers(spec, params):
-        h = activate(name, h @ W + b, xp)
+        h = activate(name, matmul(h, W, xp) + b, xp)
     linear = params.get("linear")
-    return h if linear is None else h + x @ linear[0]
+    return h if linear is None else h + matmul(x, linear[0], xp)
 
 
 def decode(spec, params, code, xp=jnp):
@@ -100,11 +115,11 @@ def decode(spec, params, code, xp=jnp):
     layers = params["decoder"]
     g = code
     for i, (W, b) in enumerate(layers):
-        g = g @ W + b
+        g = matmul(g, W, xp) + b
         if i < len(layers) - 1:
             g = activate(spec.activation, g, xp)
     linear = params.get("linear")
-    return g if linear is None else g + code @ linear[1]
+    return g if linear is None else g + matmul(code, linear[1], xp)
 
 
 def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_components=None):

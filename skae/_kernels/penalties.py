@@ -11,7 +11,7 @@ code).
 
 import jax.numpy as jnp
 
-from .network import activate, activation_derivative, encoder_layers
+from .network import activate, activation_derivative, encoder_layers, matmul
 
 
 def masked_mean(values, mask):
@@ -58,20 +58,20 @@ def encoder_jacobian_frobenius_sq(spec, params, x):
     linear = params.get("linear")
     if len(layers) == 1 and linear is None:
         W, b, name = layers[0]
-        z = x @ W + b
+        z = matmul(x, W) + b
         d = activation_derivative(name, z, activate(name, z))
-        return (d * d) @ jnp.sum(W * W, axis=0)
+        return matmul(d * d, jnp.sum(W * W, axis=0))
 
     h = x
     derivatives = []
     for W, b, name in layers:
-        z = h @ W + b
+        z = matmul(h, W) + b
         h = activate(name, z)
         derivatives.append(activation_derivative(name, z, h))
     jac_t = None  # d code / d (this layer's input), transposed: (rows, code, width)
     for (W, _, _), d in zip(reversed(layers), reversed(derivatives)):
         scaled = d[:, :, None] if jac_t is None else jac_t * d[:, None, :]
-        jac_t = scaled * W.T[None] if jac_t is None else scaled @ W.T
+        jac_t = scaled * W.T[None] if jac_t is None else matmul(scaled, W.T)
     if linear is not None:
         jac_t = jac_t + linear[0].T[None]
     return jnp.sum(jac_t * jac_t, axis=(1, 2))
