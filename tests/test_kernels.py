@@ -59,6 +59,7 @@ def test_numpy_and_jax_forward_pass_agree(activation):
                     np.asarray(network.decode(spec, params, code_jax)), rtol=1e-5, atol=1e-5)
 
 
+
 def test_jitted_products_keep_float32_precision_at_digits_width():
     # At digits' size (1,536 rows, 64 features and units) a float32 product
     # at XLA's default precision had a relative error of 2.9e-4 on an H100,
@@ -336,20 +337,25 @@ def test_kernels_do_not_import_sklearn():
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU compiler options only")
+@pytest.mark.skipif(jax.default_backend() not in train.COMPILER_OPTIONS,
+                    reason="no compiler options for this backend")
 def test_training_programs_compile_without_options_this_jaxlib_refuses(monkeypatch):
     # Stands in for an option that an older jaxlib does not know.
-    unknown = "xla_cpu_option_no_release_has"
-    monkeypatch.setitem(train.CPU_COMPILER_OPTIONS, unknown, True)
-    monkeypatch.setattr(train, "OPTIONAL_CPU_OPTIONS", (*train.OPTIONAL_CPU_OPTIONS, unknown))
+    unknown = "xla_option_no_release_has"
+    monkeypatch.setitem(train.COMPILER_OPTIONS[jax.default_backend()], unknown, True)
+    monkeypatch.setattr(train, "OPTIONAL_COMPILER_OPTIONS",
+                        (*train.OPTIONAL_COMPILER_OPTIONS, unknown))
     add_one = train.BackendJit(lambda x: x + 1, static_argnames=())
     assert float(add_one(jnp.float32(1.0))) == 2.0
     assert float(add_one(jnp.float32(2.0))) == 3.0
+    assert add_one._cache_size() == 1
 
 
-@pytest.mark.skipif(jax.default_backend() != "cpu", reason="CPU compiler options only")
+@pytest.mark.skipif(jax.default_backend() not in train.COMPILER_OPTIONS,
+                    reason="no compiler options for this backend")
 def test_an_unknown_required_compiler_option_is_not_swallowed(monkeypatch):
-    monkeypatch.setitem(train.CPU_COMPILER_OPTIONS, "xla_cpu_option_no_release_has", True)
+    monkeypatch.setitem(train.COMPILER_OPTIONS[jax.default_backend()],
+                        "xla_option_no_release_has", True)
     add_one = train.BackendJit(lambda x: x + 1, static_argnames=())
-    with pytest.raises(jax.errors.JaxRuntimeError, match="xla_cpu_option_no_release_has"):
+    with pytest.raises(jax.errors.JaxRuntimeError, match="xla_option_no_release_has"):
         add_one(jnp.float32(1.0))
