@@ -11,6 +11,7 @@
 
     python benchmarks/throughput.py            # full sizes
     python benchmarks/throughput.py --quick    # 10x smaller, for a smoke test
+    python benchmarks/throughput.py --batch-size 1024   # training at another batch size
 """
 
 import argparse
@@ -62,11 +63,11 @@ def flops_per_row():
     return 3 * forward  # forward, and a backward pass of about twice the work
 
 
-def training(n_samples):
+def training(n_samples, batch_size=256):
     X = curved_data(n_samples)
     warnings.simplefilter("ignore", ConvergenceWarning)
     settings = dict(n_components=LATENT, hidden_layer_sizes=HIDDEN, activation="relu",
-                    solver="adam", batch_size=256, early_stopping=False, tol=0.0,
+                    solver="adam", batch_size=batch_size, early_stopping=False, tol=0.0,
                     random_state=0)
     AutoencoderTransformer(max_iter=1, **settings).fit(X)  # compile
 
@@ -81,12 +82,12 @@ def training(n_samples):
     epoch_seconds = (long_seconds - short_seconds) / (long - short)
     setup_seconds = short_seconds - short * epoch_seconds
     mlp = MLPRegressor(hidden_layer_sizes=(*HIDDEN, LATENT, *reversed(HIDDEN)),
-                       batch_size=256, random_state=0)
+                       batch_size=batch_size, random_state=0)
     mlp_seconds = best_of(lambda: mlp.partial_fit(X, X), repeat=1)
     limit = matmul_gflops() * 1e9 / flops_per_row()
     skae_rate = n_samples / epoch_seconds
     print(f"\nTraining, {n_samples:,} x {FEATURES}, net {FEATURES}-64-32-5-32-64-{FEATURES}, "
-          "Adam, batch 256")
+          f"Adam, batch {batch_size}")
     print(f"{'':34s} {'rows/s per epoch':>17s} {'ratio to skae':>14s}")
     for name, rate in [("skae AutoencoderTransformer", skae_rate),
                        (f"skae, {long}-epoch fit incl. setup", long * n_samples / long_seconds),
@@ -143,9 +144,10 @@ def inference(n_samples):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10x smaller data")
+    parser.add_argument("--batch-size", type=int, default=256, help="Adam's batch size")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
-    training(200_000 // scale)
+    training(200_000 // scale, args.batch_size)
     inference(1_000_000 // scale)
 
 
