@@ -59,7 +59,6 @@ def test_numpy_and_jax_forward_pass_agree(activation):
                     np.asarray(network.decode(spec, params, code_jax)), rtol=1e-5, atol=1e-5)
 
 
-
 def test_jitted_products_keep_float32_precision_at_digits_width():
     # At digits' size (1,536 rows, 64 features and units) a float32 product
     # at XLA's default precision had a relative error of 2.9e-4 on an H100,
@@ -75,6 +74,7 @@ def test_jitted_products_keep_float32_precision_at_digits_width():
     reconstruction64 = network.decode(spec, params64, code.astype(np.float64), xp=np)
     for got, want in [(code, code64), (reconstruction, reconstruction64)]:
         assert np.linalg.norm(got - want) / np.linalg.norm(want) < 1e-5
+
 
 def test_pca_initialisation_reconstructs_like_pca():
     rng = np.random.RandomState(0)
