@@ -14,9 +14,12 @@ process once its program is compiled.
     python benchmarks/defaults.py --splits 20     # median and worst over 20 splits
     python benchmarks/defaults.py --only curve    # rows whose name contains 'curve'
     python benchmarks/defaults.py --activation silu   # one non-default setting
+    python benchmarks/defaults.py --set n_iter_no_change=30   # any other (repeatable)
 """
 
 import argparse
+import ast
+import json
 import subprocess
 import sys
 import time
@@ -98,22 +101,28 @@ def timed_fit(make, X):
     return model, time.perf_counter() - start
 
 
-def cold_fit_seconds(name, k, activation):
+def cold_fit_seconds(name, k, settings):
     """Time of the first fit in a fresh Python process, after its imports."""
     output = subprocess.run(
-        [sys.executable, __file__, "--cold-fit", name, str(k), activation],
+        [sys.executable, __file__, "--cold-fit", name, str(k), json.dumps(settings)],
         capture_output=True, text=True, check=True,
     ).stdout
     return float(output.split()[-1])
 
 
-def time_first_fit(name, k, activation):
+def time_first_fit(name, k, settings):
     warnings.simplefilter("ignore", ConvergenceWarning)
     X_train, _ = train_test_split(load(name), test_size=0.2, random_state=0)
     _, seconds = timed_fit(
-        lambda: AutoencoderTransformer(k, activation=activation, random_state=0), X_train
+        lambda: AutoencoderTransformer(k, random_state=0, **json.loads(settings)), X_train
     )
     print(seconds)
+
+
+def setting(text):
+    """``"name=value"`` as ``(name, value)``, the value a Python literal."""
+    name, _, value = text.partition("=")
+    return name, ast.literal_eval(value)
 
 
 def main():
@@ -128,12 +137,15 @@ def main():
     parser.add_argument("--only", default="", help="run rows whose data name contains this")
     parser.add_argument("--activation", default=AutoencoderTransformer().activation,
                         help="skae's activation (default: the estimator's default)")
+    parser.add_argument("--set", type=setting, action="append", default=[], metavar="NAME=VALUE",
+                        help="another skae setting, e.g. n_iter_no_change=30 (repeatable)")
     args = parser.parse_args()
+    settings = {"activation": args.activation, **dict(args.set)}
     warnings.simplefilter("ignore", ConvergenceWarning)
     hidden = AutoencoderTransformer().hidden_layer_sizes
 
     def skae(k, seed, **extra):
-        return AutoencoderTransformer(k, activation=args.activation, random_state=seed, **extra)
+        return AutoencoderTransformer(k, random_state=seed, **{**settings, **extra})
 
     header = (f"{'data':14s} {'k':>2s} {'PCA MSE':>9s} {'skae MSE':>9s} {'/PCA':>6s} "
               f"{'worst/PCA':>9s} {'cold s':>7s} {'warm s':>7s} {'iters':>5s}")
@@ -150,7 +162,7 @@ def main():
             continue
         X_train, X_test = train_test_split(load(name), test_size=0.2, random_state=0)
         pca = heldout_mse(PCA(k).fit(X_train), X_test)
-        cold = cold_fit_seconds(name, k, args.activation)
+        cold = cold_fit_seconds(name, k, settings)
         skae(k, 1, max_iter=1).fit(X_train)  # compile here
         model, warm = timed_fit(lambda: skae(k, 0), X_train)
         mse = heldout_mse(model, X_test)
