@@ -707,10 +707,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _use_jit_inference(self, X):
         """Whether the jitted forward pass is the faster path for ``X``.
 
-        Measured with ``benchmarks/throughput.py`` on a 2-core CPU: below one
-        block (4096 rows) NumPy is faster (0.7 ms against 2.3 ms for 1024
-        rows, whose block the jitted pass pads to 4096); from one block on the
-        jitted pass is faster (1.5x at 4096 rows, 1.7x at 1,000,000). The
+        Measured on the ``benchmarks/throughput.py`` network on a 2-core CPU:
+        below one block (4096 rows) NumPy is faster (0.6 ms against 1.2 ms for
+        1024 rows, whose block the jitted pass pads to 4096; at 2048 rows
+        they are even); from one block on the jitted pass is faster (1.8x at
+        4096 rows, 2.0x at 1,000,000). The
         program for a block compiles once per architecture. float64 inputs
         stay in NumPy to keep their precision.
         """

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from skae._kernels import network, noise, penalties, train
+from skae._kernels import backend, network, noise, penalties, train
 
 
 def random_params(n_features, hidden, n_components, spec, seed, linear=False):
@@ -337,25 +337,25 @@ def test_kernels_do_not_import_sklearn():
     assert result.stdout.strip() == "False"
 
 
-@pytest.mark.skipif(jax.default_backend() not in train.COMPILER_OPTIONS,
+@pytest.mark.skipif(jax.default_backend() not in backend.COMPILER_OPTIONS,
                     reason="no compiler options for this backend")
 def test_training_programs_compile_without_options_this_jaxlib_refuses(monkeypatch):
     # Stands in for an option that an older jaxlib does not know.
     unknown = "xla_option_no_release_has"
-    monkeypatch.setitem(train.COMPILER_OPTIONS[jax.default_backend()], unknown, True)
-    monkeypatch.setattr(train, "OPTIONAL_COMPILER_OPTIONS",
-                        (*train.OPTIONAL_COMPILER_OPTIONS, unknown))
-    add_one = train.BackendJit(lambda x: x + 1, static_argnames=())
+    monkeypatch.setitem(backend.COMPILER_OPTIONS[jax.default_backend()], unknown, True)
+    monkeypatch.setattr(backend, "OPTIONAL_COMPILER_OPTIONS",
+                        (*backend.OPTIONAL_COMPILER_OPTIONS, unknown))
+    add_one = backend.BackendJit(lambda x: x + 1, static_argnames=())
     assert float(add_one(jnp.float32(1.0))) == 2.0
     assert float(add_one(jnp.float32(2.0))) == 3.0
     assert add_one._cache_size() == 1
 
 
-@pytest.mark.skipif(jax.default_backend() not in train.COMPILER_OPTIONS,
+@pytest.mark.skipif(jax.default_backend() not in backend.COMPILER_OPTIONS,
                     reason="no compiler options for this backend")
 def test_an_unknown_required_compiler_option_is_not_swallowed(monkeypatch):
-    monkeypatch.setitem(train.COMPILER_OPTIONS[jax.default_backend()],
+    monkeypatch.setitem(backend.COMPILER_OPTIONS[jax.default_backend()],
                         "xla_option_no_release_has", True)
-    add_one = train.BackendJit(lambda x: x + 1, static_argnames=())
+    add_one = backend.BackendJit(lambda x: x + 1, static_argnames=())
     with pytest.raises(jax.errors.JaxRuntimeError, match="xla_option_no_release_has"):
         add_one(jnp.float32(1.0))

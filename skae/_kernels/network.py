@@ -18,12 +18,13 @@ Everything here works on ``jax.numpy`` and on plain NumPy arrays alike (pass
 one definition of the forward pass.
 """
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from .backend import BackendJit
 
 
 class NetworkSpec(NamedTuple):
@@ -207,8 +208,7 @@ def weight_sum_of_squares(params):
     return total
 
 
-@partial(jax.jit, static_argnames=("spec",))
-def encode_block(spec, params, x):
+def _encode_block(spec, params, x):
     """Jitted :func:`encode` for one fixed-size block of rows (float32).
 
     Callers pad their last block to the same size, so a single program
@@ -217,7 +217,10 @@ def encode_block(spec, params, x):
     return encode(spec, params, x)
 
 
-@partial(jax.jit, static_argnames=("spec",))
-def decode_block(spec, params, code):
+def _decode_block(spec, params, code):
     """Jitted :func:`decode` for one fixed-size block of codes (float32)."""
     return decode(spec, params, code)
+
+
+encode_block = BackendJit(_encode_block, static_argnames=("spec",))
+decode_block = BackendJit(_decode_block, static_argnames=("spec",))
