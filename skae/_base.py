@@ -711,9 +711,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         below one block (4096 rows) NumPy is faster (0.6 ms against 1.2 ms for
         1024 rows, whose block the jitted pass pads to 4096; at 2048 rows
         they are even); from one block on the jitted pass is faster (1.8x at
-        4096 rows, 2.0x at 1,000,000). The
-        program for a block compiles once per architecture. float64 inputs
-        stay in NumPy to keep their precision.
+        4096 rows, 2.0x at 1,000,000). The program for a block compiles once
+        per architecture. float64 inputs stay in NumPy to keep their
+        precision.
         """
         return X.dtype == np.float32 and X.shape[0] >= JIT_INFERENCE_MIN_ROWS
 

@@ -30,17 +30,17 @@ CPU_COMPILER_OPTIONS = {
     "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_REDUCE",
 }
 
-#: Compiler options on GPUs. XLA's autotuner
-#: times candidate kernels for each matrix product while compiling and may
-#: pick different ones in different processes; their rounding differs, and
-#: full-batch L-BFGS amplifies that into a different fit for the same
-#: ``random_state`` (on an H100, the curve's held-out MSE came out 0.0032 in
-#: one process and 0.0021 in another). Without autotuning XLA picks the
-#: kernels by its heuristics, the same in every process. Measured on an
-#: H100: refits then agree across processes, first fits compile faster
-#: (about 4.2 s against 4.9 s for the curve) and Adam trains as fast
-#: (0.96M-1.14M rows/s against 1.03M-1.08M). ``xla_gpu_deterministic_ops``
-#: also gives agreeing refits, but costs Adam about 20% of its rows/s.
+#: Compiler options on GPUs. XLA's autotuner times candidate kernels for
+#: each matrix product while compiling and may pick different ones in
+#: different processes; their rounding differs, and full-batch L-BFGS
+#: amplifies that into a different fit for the same ``random_state`` (on an
+#: H100, the curve's held-out MSE came out 0.0032 in one process and 0.0021
+#: in another). Without autotuning XLA picks the kernels by its heuristics,
+#: the same in every process. Measured on an H100: refits then agree across
+#: processes, first fits compile faster (about 4.2 s against 4.9 s for the
+#: curve) and Adam trains as fast (0.96M-1.14M rows/s against 1.03M-1.08M).
+#: ``xla_gpu_deterministic_ops`` also gives agreeing refits, but costs Adam
+#: about 20% of its rows/s.
 GPU_COMPILER_OPTIONS = {"xla_gpu_autotune_level": 0}
 
 COMPILER_OPTIONS = {"cpu": CPU_COMPILER_OPTIONS, "gpu": GPU_COMPILER_OPTIONS}
