@@ -62,6 +62,8 @@ def data_sets():
 
 
 def pca_score(model, X, y=None):
+    # PCA's own score is a log-likelihood; compare it with the autoencoders'
+    # score, minus the reconstruction MSE, on the same footing.
     return -heldout_mse(model, X)
 
 
