@@ -351,6 +351,21 @@ def test_training_programs_compile_without_options_this_jaxlib_refuses(monkeypat
     assert add_one._cache_size() == 1
 
 
+def test_programs_take_the_options_of_the_default_device_set_by_the_caller(monkeypatch):
+    # As on a GPU machine, where jax.default_backend() says "gpu" even inside
+    # jax.default_device(cpu): the GPU's options would fail on the CPU here.
+    cpu = jax.devices("cpu")[0]
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    monkeypatch.setitem(backend.COMPILER_OPTIONS, "gpu", {"xla_option_no_release_has": True})
+    add_one = backend.BackendJit(lambda x: x + 1, static_argnames=())
+    for default_device in (cpu, "cpu"):
+        with jax.default_device(default_device):
+            assert backend.current_platform() == "cpu"
+            assert float(add_one(np.float32(1.0))) == 2.0
+    assert set(add_one._by_backend) == {"cpu"}
+    assert backend.current_platform() == "gpu"
+
+
 @pytest.mark.skipif(jax.default_backend() not in backend.COMPILER_OPTIONS,
                     reason="no compiler options for this backend")
 def test_an_unknown_required_compiler_option_is_not_swallowed(monkeypatch):

@@ -1,9 +1,9 @@
 """Per-backend compiler options for the jitted programs.
 
 Every compiled program (training and the blocked forward passes) goes
-through :class:`BackendJit`, which passes the default backend's options in
-``COMPILER_OPTIONS`` to that program alone. JAX's global configuration is
-never touched.
+through :class:`BackendJit`, which passes the options in
+``COMPILER_OPTIONS`` for the platform the program runs on to that program
+alone. JAX's global configuration is never touched.
 """
 
 from functools import partial
@@ -50,9 +50,28 @@ COMPILER_OPTIONS = {"cpu": CPU_COMPILER_OPTIONS, "gpu": GPU_COMPILER_OPTIONS}
 OPTIONAL_COMPILER_OPTIONS = ("xla_cpu_experimental_ynn_fusion_type",)
 
 
+def current_platform():
+    """The platform that computations on uncommitted arrays run on: that of
+    ``jax.default_device`` where the caller set one, else the default
+    backend's (``"cpu"``, ``"gpu"``, ...).
+
+    ``jax.default_backend()`` alone ignores ``jax.default_device``: inside
+    ``with jax.default_device(jax.devices("cpu")[0])`` on a GPU machine it
+    still says ``"gpu"``, and the CPU programs would be compiled with the
+    GPU's options instead of their own.
+    """
+    device = jax.config.jax_default_device
+    if device is None:
+        return jax.default_backend()
+    if isinstance(device, str):  # a platform name such as "cpu" or "cuda"
+        return jax.devices(device)[0].platform
+    return device.platform
+
+
 class BackendJit:
     """``jax.jit`` of ``fn`` that compiles with the ``COMPILER_OPTIONS`` of
-    the default backend (none for a backend not listed there)."""
+    the platform it runs on (see :func:`current_platform`; none for a
+    platform not listed there)."""
 
     def __init__(self, fn, static_argnames):
         self._jit = partial(jax.jit, fn, static_argnames=static_argnames)
@@ -60,7 +79,7 @@ class BackendJit:
         self.__doc__ = fn.__doc__
 
     def __call__(self, *args, **kwargs):
-        backend = jax.default_backend()
+        backend = current_platform()
         options = COMPILER_OPTIONS.get(backend, {})
         if backend not in self._by_backend:
             self._by_backend[backend] = self._jit(compiler_options=options)
