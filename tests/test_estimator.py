@@ -4,6 +4,7 @@ determinism, pickling and compile-cache reuse."""
 import pickle
 import warnings
 
+import jax
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -80,6 +81,31 @@ def test_other_seed_other_result(X):
     a = AutoencoderTransformer(**{**FAST, "random_state": 0}).fit(X)
     b = AutoencoderTransformer(**{**FAST, "random_state": 1}).fit(X)
     assert not np.array_equal(a.coefs_[0], b.coefs_[0])
+
+
+def with_64_bit_types():
+    """JAX's 64-bit mode, switched on (for the duration) as a user might."""
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(True)
+    from jax.experimental import enable_x64  # jax releases before 0.5
+
+    return enable_x64()
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("est", ALL, ids=ids)
+def test_a_global_64_bit_mode_changes_no_result(est, solver, X):
+    est = clone(est).set_params(solver=solver)
+    expected = clone(est).fit(X)
+    X_big = np.random.RandomState(1).normal(size=(5000, 5)).astype(np.float32)  # jitted path
+    with with_64_bit_types():
+        fitted = clone(est).fit(X)
+        codes, codes_big = fitted.transform(X), fitted.transform(X_big)
+        reconstruction_big = fitted.inverse_transform(codes_big)
+    assert_array_equal(codes, expected.transform(X))
+    assert codes_big.dtype == reconstruction_big.dtype == np.float32
+    assert_array_equal(codes_big, expected.transform(X_big))
+    assert_array_equal(reconstruction_big, expected.inverse_transform(codes_big))
 
 
 @pytest.mark.parametrize("est", ALL, ids=ids)

@@ -3,7 +3,9 @@
 Every compiled program (training and the blocked forward passes) goes
 through :class:`BackendJit`, which passes the options in
 ``COMPILER_OPTIONS`` for the platform the program runs on to that program
-alone. JAX's global configuration is never touched.
+alone, and traces and runs it in 32 bits whatever the caller's
+``jax_enable_x64`` (see :func:`in_32_bits`). JAX's global configuration is
+never touched.
 """
 
 from functools import partial
@@ -68,10 +70,27 @@ def current_platform():
     return device.platform
 
 
+def in_32_bits():
+    """A context in which JAX traces and runs with 32-bit types, whatever the
+    caller set ``jax_enable_x64`` to; the setting is restored on exit.
+
+    The programs are float32 by design. With 64-bit types enabled globally,
+    Python scalars inside them would turn float64, and optax's line search
+    then fails on a float32 loss ("cotangent type does not match function
+    output"); in here the same ``random_state`` also gives the same fit
+    either way.
+    """
+    if hasattr(jax, "enable_x64"):
+        return jax.enable_x64(False)
+    from jax.experimental import disable_x64  # jax releases before 0.5
+
+    return disable_x64()
+
+
 class BackendJit:
     """``jax.jit`` of ``fn`` that compiles with the ``COMPILER_OPTIONS`` of
     the platform it runs on (see :func:`current_platform`; none for a
-    platform not listed there)."""
+    platform not listed there) and runs :func:`in_32_bits`."""
 
     def __init__(self, fn, static_argnames):
         self._jit = partial(jax.jit, fn, static_argnames=static_argnames)
@@ -79,6 +98,10 @@ class BackendJit:
         self.__doc__ = fn.__doc__
 
     def __call__(self, *args, **kwargs):
+        with in_32_bits():
+            return self._call(*args, **kwargs)
+
+    def _call(self, *args, **kwargs):
         backend = current_platform()
         options = COMPILER_OPTIONS.get(backend, {})
         if backend not in self._by_backend:
