@@ -1,6 +1,7 @@
 """Behaviour of the estimators as scikit-learn transformers: API, errors,
 determinism, pickling and compile-cache reuse."""
 
+import os
 import pickle
 import warnings
 
@@ -81,31 +82,6 @@ def test_other_seed_other_result(X):
     a = AutoencoderTransformer(**{**FAST, "random_state": 0}).fit(X)
     b = AutoencoderTransformer(**{**FAST, "random_state": 1}).fit(X)
     assert not np.array_equal(a.coefs_[0], b.coefs_[0])
-
-
-def with_64_bit_types():
-    """JAX's 64-bit mode, switched on (for the duration) as a user might."""
-    if hasattr(jax, "enable_x64"):
-        return jax.enable_x64(True)
-    from jax.experimental import enable_x64  # jax releases before 0.5
-
-    return enable_x64()
-
-
-@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
-@pytest.mark.parametrize("est", ALL, ids=ids)
-def test_a_global_64_bit_mode_changes_no_result(est, solver, X):
-    est = clone(est).set_params(solver=solver)
-    expected = clone(est).fit(X)
-    X_big = np.random.RandomState(1).normal(size=(5000, 5)).astype(np.float32)  # jitted path
-    with with_64_bit_types():
-        fitted = clone(est).fit(X)
-        codes, codes_big = fitted.transform(X), fitted.transform(X_big)
-        reconstruction_big = fitted.inverse_transform(codes_big)
-    assert_array_equal(codes, expected.transform(X))
-    assert codes_big.dtype == reconstruction_big.dtype == np.float32
-    assert_array_equal(codes_big, expected.transform(X_big))
-    assert_array_equal(reconstruction_big, expected.inverse_transform(codes_big))
 
 
 @pytest.mark.parametrize("est", ALL, ids=ids)
@@ -257,10 +233,6 @@ def test_convergence_warning_when_max_iter_is_hit(X):
 
 
 def test_fitting_and_transforming_leave_global_jax_settings_alone():
-    import os
-
-    import jax
-
     before = dict(jax.config.values), os.environ.get("XLA_FLAGS")
     X = np.random.RandomState(0).normal(size=(5000, 5))
     for est in ALL:
@@ -268,6 +240,50 @@ def test_fitting_and_transforming_leave_global_jax_settings_alone():
         fitted.inverse_transform(fitted.transform(X.astype(np.float32)))  # jitted path
         fitted.transform(X)  # NumPy path
     assert (dict(jax.config.values), os.environ.get("XLA_FLAGS")) == before
+
+
+def global_setting(name, value):
+    """JAX's setting ``name`` switched to ``value`` (for the duration), as a
+    user might have set it for their own work."""
+    if name == "enable_x64" and not hasattr(jax, "enable_x64"):  # jax before 0.5
+        from jax.experimental import enable_x64
+
+        return enable_x64(value)
+    return getattr(jax, name)(value)
+
+
+USER_SETTINGS = [
+    ("enable_x64", True),
+    ("numpy_dtype_promotion", "strict"),
+    ("numpy_rank_promotion", "raise"),
+    ("debug_nans", True),
+    ("debug_infs", True),
+    ("default_prng_impl", "rbg"),
+    ("threefry_partitionable", False),
+]
+# Settings that JAX's cache of compiled programs does not tell apart: the
+# test clears the cache before fitting under them, so the programs are
+# traced anew under the setting, as in a fresh process.
+NOT_IN_THE_CACHE_KEY = {"default_prng_impl"}
+
+
+@pytest.mark.parametrize("name, value", USER_SETTINGS, ids=[name for name, _ in USER_SETTINGS])
+def test_global_jax_settings_change_no_result(name, value, X):
+    # Both solvers, and random corruption (which draws noise).
+    estimators = [clone(ALL[0]), clone(ALL[3]).set_params(solver="adam")]
+    X_big = np.random.RandomState(1).normal(size=(5000, 5)).astype(np.float32)  # jitted path
+    for est in estimators:
+        expected = clone(est).fit(X)
+        if name in NOT_IN_THE_CACHE_KEY:
+            jax.clear_caches()
+        with global_setting(name, value):
+            fitted = clone(est).fit(X)
+            codes, codes_big = fitted.transform(X), fitted.transform(X_big)
+            reconstruction_big = fitted.inverse_transform(codes_big)
+        assert_array_equal(codes, expected.transform(X))
+        assert codes_big.dtype == reconstruction_big.dtype == np.float32
+        assert_array_equal(codes_big, expected.transform(X_big))
+        assert_array_equal(reconstruction_big, expected.inverse_transform(codes_big))
 
 
 # --- bad input ---------------------------------------------------------------

@@ -3,11 +3,13 @@
 Every compiled program (training and the blocked forward passes) goes
 through :class:`BackendJit`, which passes the options in
 ``COMPILER_OPTIONS`` for the platform the program runs on to that program
-alone, and traces and runs it in 32 bits whatever the caller's
-``jax_enable_x64`` (see :func:`in_32_bits`). JAX's global configuration is
-never touched.
+alone, and traces and runs it with the JAX settings it is written for
+(32-bit types, standard type promotion, ...; see :func:`library_settings`),
+whatever the caller set globally. JAX's global configuration is never
+touched.
 """
 
+import contextlib
 from functools import partial
 
 import jax
@@ -70,27 +72,55 @@ def current_platform():
     return device.platform
 
 
-def in_32_bits():
-    """A context in which JAX traces and runs with 32-bit types, whatever the
-    caller set ``jax_enable_x64`` to; the setting is restored on exit.
+#: JAX settings the programs are written for, pinned around every call
+#: (see :func:`library_settings`), with what a caller's global setting did
+#: to them when it was not:
+#:
+#: - 64-bit types: Python scalars inside turn float64, and optax's line
+#:   search fails on the float32 loss ("cotangent type does not match
+#:   function output"); Adam's results change in the last digits.
+#: - strict dtype promotion, or rank promotion "raise": an error at the
+#:   first mixed or broadcast operation (an int32 count times a float32
+#:   loss, a bias added to a batch).
+#: - NaN or inf checks: an error on the training program's own NaN-filled
+#:   buffers and infinite starting loss; divergence is reported by the
+#:   estimator instead.
+#: - the random number generator's implementation and its partitionable
+#:   mode: other noise and shuffling for the same ``random_state``.
+PINNED_SETTINGS = {
+    "numpy_dtype_promotion": "standard",
+    "numpy_rank_promotion": "allow",
+    "debug_nans": False,
+    "debug_infs": False,
+    "default_prng_impl": "threefry2x32",
+    "threefry_partitionable": True,
+}
 
-    The programs are float32 by design. With 64-bit types enabled globally,
-    Python scalars inside them would turn float64, and optax's line search
-    then fails on a float32 loss ("cotangent type does not match function
-    output"); in here the same ``random_state`` also gives the same fit
-    either way.
+
+def library_settings():
+    """A context in which JAX traces and runs with 32-bit types and the
+    ``PINNED_SETTINGS``, whatever the caller set globally; each is a scoped
+    JAX context manager, so the caller's settings are back on exit.
+
+    The same ``random_state`` then gives the same fit under any of these
+    settings, and none of them breaks a fit.
     """
+    stack = contextlib.ExitStack()
     if hasattr(jax, "enable_x64"):
-        return jax.enable_x64(False)
-    from jax.experimental import disable_x64  # jax releases before 0.5
+        stack.enter_context(jax.enable_x64(False))
+    else:  # jax releases before 0.5
+        from jax.experimental import disable_x64
 
-    return disable_x64()
+        stack.enter_context(disable_x64())
+    for name, value in PINNED_SETTINGS.items():
+        stack.enter_context(getattr(jax, name)(value))
+    return stack
 
 
 class BackendJit:
     """``jax.jit`` of ``fn`` that compiles with the ``COMPILER_OPTIONS`` of
     the platform it runs on (see :func:`current_platform`; none for a
-    platform not listed there) and runs :func:`in_32_bits`."""
+    platform not listed there), within :func:`library_settings`."""
 
     def __init__(self, fn, static_argnames):
         self._jit = partial(jax.jit, fn, static_argnames=static_argnames)
@@ -98,7 +128,7 @@ class BackendJit:
         self.__doc__ = fn.__doc__
 
     def __call__(self, *args, **kwargs):
-        with in_32_bits():
+        with library_settings():
             return self._call(*args, **kwargs)
 
     def _call(self, *args, **kwargs):
