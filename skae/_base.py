@@ -732,7 +732,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     )
                 result = jit_fn(self._spec, params, block)
                 n_rows = min(INFERENCE_BLOCK_ROWS, X.shape[0] - start)
-                out[start : start + n_rows] = np.asarray(result)[:n_rows]
+                out[start : start + n_rows] = result[:n_rows]
         else:
             params = self._network_params(X.dtype)
             for start in range(0, X.shape[0], INFERENCE_BLOCK_ROWS):

@@ -260,6 +260,8 @@ USER_SETTINGS = [
     ("debug_infs", True),
     ("default_prng_impl", "rbg"),
     ("threefry_partitionable", False),
+    ("transfer_guard", "disallow"),
+    ("disable_jit", True),
 ]
 # Settings that JAX's cache of compiled programs does not tell apart: the
 # test clears the cache before fitting under them, so the programs are

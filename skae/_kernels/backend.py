@@ -87,6 +87,11 @@ def current_platform():
 #:   estimator instead.
 #: - the random number generator's implementation and its partitionable
 #:   mode: other noise and shuffling for the same ``random_state``.
+#: - transfer guards that disallow implicit transfers: an error on the
+#:   arguments handed to a program (what the programs return is fetched
+#:   explicitly, see ``BackendJit``'s ``fetch`` and ``train.train``).
+#: - JIT disabled: every operation run one by one, a fit many times slower
+#:   and with other rounding.
 PINNED_SETTINGS = {
     "numpy_dtype_promotion": "standard",
     "numpy_rank_promotion": "allow",
@@ -94,6 +99,8 @@ PINNED_SETTINGS = {
     "debug_infs": False,
     "default_prng_impl": "threefry2x32",
     "threefry_partitionable": True,
+    "transfer_guard": "allow",
+    "disable_jit": False,
 }
 
 
@@ -120,16 +127,22 @@ def library_settings():
 class BackendJit:
     """``jax.jit`` of ``fn`` that compiles with the ``COMPILER_OPTIONS`` of
     the platform it runs on (see :func:`current_platform`; none for a
-    platform not listed there), within :func:`library_settings`."""
+    platform not listed there), within :func:`library_settings`.
 
-    def __init__(self, fn, static_argnames):
+    With ``fetch`` a call returns its result as NumPy arrays, fetched
+    explicitly (which transfer guards allow), instead of device arrays.
+    """
+
+    def __init__(self, fn, static_argnames, fetch=False):
         self._jit = partial(jax.jit, fn, static_argnames=static_argnames)
+        self._fetch = fetch
         self._by_backend = {}
         self.__doc__ = fn.__doc__
 
     def __call__(self, *args, **kwargs):
         with library_settings():
-            return self._call(*args, **kwargs)
+            result = self._call(*args, **kwargs)
+        return jax.device_get(result) if self._fetch else result
 
     def _call(self, *args, **kwargs):
         backend = current_platform()

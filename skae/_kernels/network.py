@@ -222,5 +222,5 @@ def _decode_block(spec, params, code):
     return decode(spec, params, code)
 
 
-encode_block = BackendJit(_encode_block, static_argnames=("spec",))
-decode_block = BackendJit(_decode_block, static_argnames=("spec",))
+encode_block = BackendJit(_encode_block, static_argnames=("spec",), fetch=True)
+decode_block = BackendJit(_decode_block, static_argnames=("spec",), fetch=True)

@@ -607,24 +607,30 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
         state, chunk_losses, chunk_vals = train_chunk(
             config, state, data, hyper, seed, n_epochs, template
         )
-        n_run = int(state.epoch) - done
+        # Explicit fetches (which transfer guards allow), all in one.
+        epoch, stopped, chunk_losses, chunk_vals = jax.device_get(
+            (state.epoch, state.stopped, chunk_losses, chunk_vals)
+        )
+        n_run = int(epoch) - done
         done += n_run
-        losses.append(np.asarray(chunk_losses)[:n_run])
-        val_scores.append(np.asarray(chunk_vals)[:n_run])
+        losses.append(chunk_losses[:n_run])
+        val_scores.append(chunk_vals[:n_run])
         if on_chunk is not None:
             on_chunk(losses[-1], val_scores[-1])
-        if bool(state.stopped):
+        if stopped:
             break
     # Fetched before slicing: slicing the device array would compile a small
     # program per slice, 0.06 s of a first fit.
-    best, _ = split_probe(
-        config, np.asarray(state.best_params if config.early_stopping else state.params)
-    )
+    kept, best_score, stopped, diverged = jax.device_get((
+        state.best_params if config.early_stopping else state.params,
+        state.best_score, state.stopped, state.diverged,
+    ))
+    best, _ = split_probe(config, kept)
     return TrainResult(
         params=with_code_width(unravel_numpy(best, params), n_components),
         loss_curve=np.concatenate(losses),
         validation_curve=np.concatenate(val_scores),
-        best_validation_loss=float(state.best_score) if config.early_stopping else float("nan"),
-        converged=bool(state.stopped) and not bool(state.diverged),
-        diverged=bool(state.diverged),
+        best_validation_loss=float(best_score) if config.early_stopping else float("nan"),
+        converged=bool(stopped) and not bool(diverged),
+        diverged=bool(diverged),
     )
