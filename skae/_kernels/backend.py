@@ -1,4 +1,5 @@
-"""Per-backend compiler options for the jitted programs.
+"""How the jitted programs compile and run: compiler options per platform,
+and the JAX settings they are written for.
 
 Every compiled program (training and the blocked forward passes) goes
 through :class:`BackendJit`, which passes the options in
