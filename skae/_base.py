@@ -243,6 +243,13 @@ def robust_scale(X, mean):
     return float(scale) if scale > 0.0 else 1.0
 
 
+def within_float32(values):
+    """float64 ``values`` as float32, the ones beyond float32's range set to
+    its largest finite value of the same sign instead of infinity."""
+    limit = np.finfo(np.float32).max
+    return np.clip(values, -limit, limit).astype(np.float32)
+
+
 def standardised_rows(X, rows, mean, scale):
     """``(X[rows] - mean) / scale`` as float32, computed in float64 blocks."""
     out = np.empty((len(rows), X.shape[1]), dtype=np.float32)
@@ -621,8 +628,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         data_range = {
             "low": x_train.min(axis=0),
             "high": x_train.max(axis=0),
-            "zero": (-self.mean_ / self.scale_).astype(np.float32),
-            "scale": self.scale_,
+            "zero": within_float32(-self.mean_ / self.scale_),
         }
         return {
             "learning_rate": self.learning_rate_init,

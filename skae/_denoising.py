@@ -4,7 +4,7 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseAutoencoder, fill_doc
+from ._base import BaseAutoencoder, fill_doc, within_float32
 from ._kernels import noise as noise_kernels
 
 
@@ -116,4 +116,9 @@ class DenoisingAE(BaseAutoencoder):
                 f"noise_level={self.noise_level} is a probability for noise={self.noise!r}; "
                 "it must be at most 1."
             )
+        if self.noise == "gaussian":
+            # The network sees X divided by scale_, so the noise's standard
+            # deviation, given in the units of X, is divided too; here in
+            # float64, since data far from 1 in size put scale_ beyond float32.
+            return {"noise_level": within_float32(self.noise_level / self.scale_)}
         return {"noise_level": self.noise_level}

@@ -3,8 +3,7 @@
 Every corruption has the signature ``corrupt(key, x, args)`` where ``args`` is
 a dict of traced values: ``noise_level`` and per-feature arrays ``low``,
 ``high`` (the training data's range) and ``zero`` (where the value 0 of the
-user's data lies, since the network sees internally scaled data), plus the
-scalar ``scale`` by which the data were divided.
+user's data lies, since the network sees internally scaled data).
 """
 
 import jax
@@ -23,9 +22,10 @@ def is_random(corruption):
 
 
 def gaussian(key, x, args):
-    """``x + noise_level * N(0, 1)`` in the data's units, clipped to the
-    training range (the classic image recipe clips to the pixel range)."""
-    noisy = x + (args["noise_level"] / args["scale"]) * jax.random.normal(key, x.shape, x.dtype)
+    """``x + noise_level * N(0, 1)``, clipped to the training range (the
+    classic image recipe clips to the pixel range). ``noise_level`` is in
+    the network's units: the estimator converts it from the data's."""
+    noisy = x + args["noise_level"] * jax.random.normal(key, x.shape, x.dtype)
     return jnp.clip(noisy, args["low"], args["high"])
 
 
