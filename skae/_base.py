@@ -258,15 +258,45 @@ def standardised_rows(X, rows, mean, scale):
     return out
 
 
-def principal_axes(xs):
-    """Rows are the principal axes of centred ``xs``, largest variance first."""
-    covariance = np.zeros((xs.shape[1], xs.shape[1]))
-    for block in row_blocks(len(xs)):
-        part = xs[block].astype(np.float64)
-        covariance += part.T @ part
-    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
-    order = np.argsort(eigenvalues)[::-1]
-    return eigenvectors[:, order].T.astype(np.float32)
+def principal_axes(xs, n_axes):
+    """Rows are the ``n_axes`` leading principal axes of centred ``xs``,
+    largest variance first (of wide data, only those with nonzero variance:
+    its rows span fewer directions than it has features).
+
+    Computed in float64 from whichever Gram matrix is smaller: the
+    features' covariance for tall data, the rows' inner products for wide
+    data (more features than rows). Wide data would otherwise pay for a
+    features x features eigendecomposition: 14 s for 5,000 features (and
+    3.2 GB of memory for 20,000), where the rows' route takes 0.02 s (300
+    rows, 2-core CPU).
+    """
+    n_rows, n_features = xs.shape
+    if n_features <= n_rows:
+        covariance = np.zeros((n_features, n_features))
+        for block in row_blocks(n_rows):
+            part = xs[block].astype(np.float64)
+            covariance += part.T @ part
+        eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+        order = np.argsort(eigenvalues)[::-1][:n_axes]
+        return eigenvectors[:, order].T.astype(np.float32)
+    # Wide: the axes are xs.T @ u for the leading eigenvectors u of
+    # xs @ xs.T, normalised. Features are taken in blocks, so no float64
+    # copy of xs is made.
+    features = row_blocks(n_features)
+    inner_products = np.zeros((n_rows, n_rows))
+    for block in features:
+        part = xs[:, block].astype(np.float64)
+        inner_products += part @ part.T
+    eigenvalues, eigenvectors = np.linalg.eigh(inner_products)
+    order = np.argsort(eigenvalues)[::-1][:n_axes]
+    # Directions without variance (centring removes one) have no axis.
+    tolerance = eigenvalues.max() * max(n_rows, n_features) * np.finfo(np.float64).eps
+    order = order[eigenvalues[order] > tolerance]
+    axes = np.empty((len(order), n_features))
+    for block in features:
+        axes[:, block] = eigenvectors[:, order].T @ xs[:, block].astype(np.float64)
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    return axes.astype(np.float32)
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -575,7 +605,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
 
     def _init_params(self, x_train, rng):
-        axes = principal_axes(x_train) if self._linear_path else None
+        axes = principal_axes(x_train, self.n_components) if self._linear_path else None
         return network.init_params(
             rng, x_train.shape[1], self.n_components, self._hidden_sizes, self._spec, axes
         )

@@ -14,6 +14,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skae import AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
+from skae import _base
 from skae._kernels import train
 
 FAST = dict(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
@@ -139,6 +140,29 @@ def test_lbfgs_validation_in_the_batch_matches_a_separate_validation_pass(monkey
     assert in_batch.best_validation_loss_ == pytest.approx(separate.best_validation_loss_,
                                                            rel=1e-3)
     assert_allclose(in_batch.transform(X), separate.transform(X), rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("n_rows, n_features", [(200, 30), (30, 200)], ids=["tall", "wide"])
+def test_principal_axes_are_pcas_components(n_rows, n_features):
+    # Tall data decompose the features' covariance, wide data the rows'
+    # inner products; both give PCA's leading axes, up to sign.
+    from sklearn.decomposition import PCA
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(n_rows, 6)) @ rng.normal(size=(6, n_features))
+    X += 0.01 * rng.normal(size=X.shape)
+    axes = _base.principal_axes((X - X.mean(0)).astype(np.float32), 4)
+    assert axes.shape == (4, n_features) and axes.dtype == np.float32
+    components = PCA(4).fit(X).components_
+    assert_allclose(np.abs(np.sum(axes * components, axis=1)), 1.0, atol=1e-5)
+
+
+def test_principal_axes_stop_at_the_directions_with_variance():
+    # 8 centred rows span at most 7 directions, whatever is asked for.
+    X = np.random.RandomState(0).normal(size=(8, 50))
+    axes = _base.principal_axes((X - X.mean(0)).astype(np.float32), 20)
+    assert axes.shape == (7, 50)
+    assert_allclose(axes @ axes.T, np.eye(7), atol=1e-5)
 
 
 def test_early_stopping_never_ends_worse_than_the_pca_start():
