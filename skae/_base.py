@@ -292,9 +292,10 @@ def principal_axes(xs, n_axes):
     # Directions without variance (centring removes one) have no axis.
     tolerance = eigenvalues.max() * max(n_rows, n_features) * np.finfo(np.float64).eps
     order = order[eigenvalues[order] > tolerance]
+    leading = eigenvectors[:, order].T
     axes = np.empty((len(order), n_features))
     for block in features:
-        axes[:, block] = eigenvectors[:, order].T @ xs[:, block].astype(np.float64)
+        axes[:, block] = leading @ xs[:, block].astype(np.float64)
     axes /= np.linalg.norm(axes, axis=1, keepdims=True)
     return axes.astype(np.float32)
 

@@ -365,7 +365,7 @@ def test_programs_take_the_options_of_the_default_device_set_by_the_caller(monke
         with jax.default_device(default_device):
             assert backend.current_platform() == "cpu"
             assert float(add_one(np.float32(1.0))) == 2.0
-    assert set(add_one._by_backend) == {"cpu"}
+    assert set(add_one._by_platform) == {"cpu"}
     assert backend.current_platform() == "gpu"
 
 

@@ -148,7 +148,7 @@ class BackendJit:
     def __init__(self, fn, static_argnames, fetch=False):
         self._jit = partial(jax.jit, fn, static_argnames=static_argnames)
         self._fetch = fetch
-        self._by_backend = {}
+        self._by_platform = {}
         self.__doc__ = fn.__doc__
 
     def __call__(self, *args, **kwargs):
@@ -158,22 +158,22 @@ class BackendJit:
             return jax.tree.map(np.asarray, result) if self._fetch else result
 
     def _call(self, *args, **kwargs):
-        backend = current_platform()
-        options = COMPILER_OPTIONS.get(backend, {})
-        if backend not in self._by_backend:
-            self._by_backend[backend] = self._jit(compiler_options=options)
+        platform = current_platform()
+        options = COMPILER_OPTIONS.get(platform, {})
+        if platform not in self._by_platform:
+            self._by_platform[platform] = self._jit(compiler_options=options)
         try:
-            return self._by_backend[backend](*args, **kwargs)
+            return self._by_platform[platform](*args, **kwargs)
         except jax.errors.JaxRuntimeError as error:
             if not any(name in str(error) for name in OPTIONAL_COMPILER_OPTIONS):
                 raise
         # Refused before compiling anything: retry without the optional ones.
-        self._by_backend[backend] = self._jit(compiler_options={
+        self._by_platform[platform] = self._jit(compiler_options={
             name: value for name, value in options.items()
             if name not in OPTIONAL_COMPILER_OPTIONS
         })
-        return self._by_backend[backend](*args, **kwargs)
+        return self._by_platform[platform](*args, **kwargs)
 
     def _cache_size(self):
         """How many programs have been compiled (for tests and benchmarks)."""
-        return sum(jitted._cache_size() for jitted in self._by_backend.values())
+        return sum(jitted._cache_size() for jitted in self._by_platform.values())

@@ -621,9 +621,9 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
             break
     # Fetched before slicing: slicing the device array would compile a small
     # program per slice, 0.06 s of a first fit.
-    kept, best_score, stopped, diverged = jax.device_get((
+    kept, best_score, diverged = jax.device_get((
         state.best_params if config.early_stopping else state.params,
-        state.best_score, state.stopped, state.diverged,
+        state.best_score, state.diverged,
     ))
     best, _ = split_probe(config, kept)
     return TrainResult(
