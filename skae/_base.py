@@ -130,7 +130,10 @@ default="tanh"
 
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the validation split, the shuffling
-        and any corruption noise. An int gives bit-identical results.
+        and any corruption noise. An int gives bit-identical results on
+        one machine; CPUs of another kind, or a GPU, round the matrix
+        products differently, which full-batch L-BFGS amplifies into a
+        somewhat different fit (see the user guide's performance notes).
 
     verbose : bool, default=False
         Print the loss after every epoch.
