@@ -28,11 +28,14 @@ def random_params(n_features, hidden, n_components, spec, seed, linear=False):
 @pytest.mark.parametrize("activation", network.ACTIVATIONS)
 @pytest.mark.parametrize(
     "hidden, linear",
-    [((), False), ((7,), False), ((7, 5), False), ((4, 5), False), ((7,), True), ((4,), True)],
-    ids=["one-layer", "two-layer", "three-layer", "narrow-first-layer", "two-layer+linear",
-         "narrow-first-layer+linear"],
+    [((), False), ((7,), False), ((7, 5), False), ((4, 5), False), ((), True), ((7,), True),
+     ((4,), True)],
+    ids=["one-layer", "two-layer", "three-layer", "narrow-first-layer", "one-layer+linear",
+         "two-layer+linear", "narrow-first-layer+linear"],
 )
 def test_closed_form_jacobian_matches_autodiff(activation, hidden, linear):
+    # 6 features: a first layer of 4 units takes the Gram-matrix route of
+    # penalties._frobenius_sq_through, one of 7 the explicit product.
     spec = network.NetworkSpec(activation=activation, code_activation=activation)
     params = random_params(6, hidden, 3, spec, seed=1, linear=linear)
     x = jnp.asarray(np.random.RandomState(2).normal(size=(20, 6)), dtype=jnp.float32)
