@@ -10,9 +10,8 @@ ratio, for a one-layer and a deep encoder.
 Then the cost of the penalty in a default fit: the warm time of one
 full-batch L-BFGS iteration of ``ContractiveAE(n_components=10)`` on the
 digits (its default 64-32-32-10 encoder, 1,797 rows padded to 2,048), as a
-multiple of the plain ``AutoencoderTransformer``'s on the same data. It is
-the difference between a 150- and a 50-iteration fit, divided by 100, so
-setup and transfers cancel.
+multiple of the plain ``AutoencoderTransformer``'s on the same data, timed
+as in ``step_cost.py``.
 
     python benchmarks/contractive.py
 """
@@ -27,6 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skae import AutoencoderTransformer, ContractiveAE
 from skae._kernels import network, penalties
+from step_cost import seconds_per_iteration
 
 EPOCHS = 20
 
@@ -55,21 +55,6 @@ def seconds_per_epoch(cls, X, hidden):
     return (time.perf_counter() - start) / model.n_iter_, model.loss_
 
 
-def seconds_per_lbfgs_iteration(cls, X, short=50, long=150, repeats=3):
-    def fit_seconds(max_iter):
-        model = cls(n_components=10, max_iter=max_iter, n_iter_no_change=max_iter,
-                    random_state=0)
-        start = time.perf_counter()
-        model.fit(X)
-        assert model.n_iter_ == max_iter
-        return time.perf_counter() - start
-
-    fit_seconds(short)  # compile
-    short_fit = min(fit_seconds(short) for _ in range(repeats))
-    long_fit = min(fit_seconds(long) for _ in range(repeats))
-    return (long_fit - short_fit) / (long - short)
-
-
 def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     X = load_digits().data / 16.0
@@ -83,8 +68,8 @@ def main():
               f"{closed_loss:14.6f} {auto_loss:16.6f}")
 
     print("\ndefault fits, n_components=10, full-batch L-BFGS, ms per iteration")
-    contractive = seconds_per_lbfgs_iteration(ContractiveAE, X)
-    plain = seconds_per_lbfgs_iteration(AutoencoderTransformer, X)
+    contractive = seconds_per_iteration(X, 10, ContractiveAE)
+    plain = seconds_per_iteration(X, 10, AutoencoderTransformer)
     print(f"ContractiveAE {1e3 * contractive:.2f}, AutoencoderTransformer {1e3 * plain:.2f}: "
           f"{contractive / plain:.2f}x")
 

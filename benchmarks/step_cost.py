@@ -42,11 +42,10 @@ SHORT, LONG = 100, 300
 REPEATS = 5
 
 
-def seconds_per_iteration(X, k):
+def seconds_per_iteration(X, k, estimator=AutoencoderTransformer):
     """Warm time per iteration of a default fit that runs every iteration."""
     def fit_seconds(max_iter):
-        model = AutoencoderTransformer(k, max_iter=max_iter, n_iter_no_change=max_iter,
-                                       random_state=0)
+        model = estimator(k, max_iter=max_iter, n_iter_no_change=max_iter, random_state=0)
         start = time.perf_counter()
         model.fit(X)
         assert model.n_iter_ == max_iter
