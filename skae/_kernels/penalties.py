@@ -72,7 +72,9 @@ def encoder_jacobian_frobenius_sq(spec, params, x):
     S = None if linear is None else linear[0]
     # d code / d (input of the code layer), transposed: (rows, code, width).
     jac_t = derivatives[-1][:, :, None] * layers[-1][0].T[None]
-    if len(layers) == 1:  # that input is x itself
+    if len(layers) == 1:
+        # That input is x itself, and there is a linear path (a single
+        # layer without one took the one-pass form above).
         full = jac_t + S.T[None]
         return jnp.sum(full * full, axis=(1, 2))
     jac_t = jac_t * derivatives[-2][:, None, :]
