@@ -55,6 +55,10 @@ n_components : int, default=2
     hidden_layer_sizes : tuple of int, default=(32, 32)
         Widths of the encoder's hidden layers, outermost first. The decoder
         mirrors them. ``()`` gives a single-layer encoder and decoder.
+        The default suits inputs of up to a few dozen features; wider inputs
+        gain from wider layers (on the digits images, 64 features,
+        ``(128, 64)`` lowers the held-out error by about 15% and doubles the
+        training time; see the user guide).
 
     activation : {"tanh", "relu", "silu", "logistic", "sigmoid", "identity"}, \
 default="tanh"
