@@ -76,7 +76,7 @@ def optax_seconds_per_iteration(n_params):
     """optax L-BFGS (the trainer's settings) per step, on a quadratic whose
     curvatures spread over four decades, so that it is still descending at
     the end of the run (checked) rather than idling at a minimum."""
-    optimizer = train._optimizer("lbfgs", None)
+    optimizer = train._lbfgs(n_params)
     curvature = jnp.logspace(-4, 0, n_params, dtype=jnp.float32)
 
     def value_fn(p):

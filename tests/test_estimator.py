@@ -228,6 +228,19 @@ def test_every_lbfgs_iteration_takes_a_step(X):
     assert losses[0] > losses[1] > losses[2]
 
 
+def test_a_fit_past_the_parameter_limit_trains_with_the_smaller_memory():
+    # The trainer builds its L-BFGS state in one program and steps it in
+    # another: both must size the memory alike.
+    X = np.random.RandomState(0).normal(size=(40, 1000)).astype(np.float32)
+    model = AutoencoderTransformer(2, max_iter=3, random_state=0).fit(X)
+    n_params = sum(W.size + b.size for W, b in zip(model.coefs_, model.intercepts_))
+    # The trainer pads the code wider, so its own count is larger still.
+    n_params += sum(a.size for a in model.linear_coefs_)
+    assert train.lbfgs_memory(n_params) == train.LBFGS_WIDE_MEMORY
+    assert model.n_iter_ == 3
+    assert np.all(np.isfinite(model.loss_curve_))
+
+
 @pytest.mark.parametrize("change", [{"n_components": 3}, {"hidden_layer_sizes": (6,)},
                                     {"n_features": 4}], ids=["width", "hidden", "features"])
 def test_warm_start_with_another_architecture_says_so(X, change):

@@ -7,6 +7,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
@@ -295,7 +296,7 @@ def run_lbfgs(loss, start, n_iterations, corruption=noise.no_corruption):
     config = train.TrainConfig(None, "lbfgs", 1, False, False, None, corruption)
     data = {"x_train": jnp.zeros((1, 1)), "mask_train": jnp.ones(1)}
     params = jnp.asarray(start, dtype=jnp.float32)
-    opt_state = train._optimizer("lbfgs", None).init(params)
+    opt_state = train._lbfgs(params.size).init(params)
     trajectory = []
     for i in range(n_iterations):
         key = None if corruption is noise.no_corruption else jax.random.key(i)
@@ -330,6 +331,16 @@ def test_lbfgs_undoes_a_step_whose_trial_points_are_all_non_finite():
     for params, value in run_lbfgs(finite_only_at_start, start, 3):
         assert_array_equal(params, start)
         assert value == pytest.approx(5.0)
+
+
+def test_lbfgs_keeps_fewer_curvature_pairs_beyond_the_parameter_limit():
+    def pairs(n_params):
+        state = train._lbfgs(n_params).init(jnp.zeros(n_params))
+        return optax.tree.get(state, "diff_params_memory").shape[0]
+
+    limit = train.LBFGS_MEMORY_MAX_PARAMS
+    assert pairs(limit) == train.LBFGS_MEMORY == 20
+    assert pairs(limit + 1) == train.LBFGS_WIDE_MEMORY == 10
 
 
 def test_lbfgs_compares_steps_under_one_noise_draw():
