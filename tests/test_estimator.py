@@ -228,17 +228,21 @@ def test_every_lbfgs_iteration_takes_a_step(X):
     assert losses[0] > losses[1] > losses[2]
 
 
-def test_a_fit_past_the_parameter_limit_trains_with_the_smaller_memory():
+@pytest.mark.parametrize("est", ALL, ids=ids)
+def test_a_fit_past_the_parameter_limit_trains_with_the_smaller_memory(est):
     # The trainer builds its L-BFGS state in one program and steps it in
-    # another: both must size the memory alike.
+    # another: both must size the memory alike, for every variant's
+    # parameters (ContractiveAE trains at its exact code width, the others
+    # pad it; DenoisingAE redraws its noise every step).
     X = np.random.RandomState(0).normal(size=(40, 1000)).astype(np.float32)
-    model = AutoencoderTransformer(2, max_iter=3, random_state=0).fit(X)
-    n_params = sum(W.size + b.size for W, b in zip(model.coefs_, model.intercepts_))
-    # The trainer pads the code wider, so its own count is larger still.
-    n_params += sum(a.size for a in model.linear_coefs_)
+    est = clone(est).set_params(hidden_layer_sizes=(32,), solver="lbfgs", max_iter=3)
+    est.fit(X)
+    layers = zip(est.coefs_, est.intercepts_, strict=True)
+    n_params = sum(W.size + b.size for W, b in layers)
+    n_params += sum(a.size for a in est.linear_coefs_ or ())
     assert train.lbfgs_memory(n_params) == train.LBFGS_WIDE_MEMORY
-    assert model.n_iter_ == 3
-    assert np.all(np.isfinite(model.loss_curve_))
+    assert est.n_iter_ == 3
+    assert np.all(np.isfinite(est.loss_curve_))
 
 
 @pytest.mark.parametrize("change", [{"n_components": 3}, {"hidden_layer_sizes": (6,)},
