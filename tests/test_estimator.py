@@ -493,6 +493,30 @@ def test_search_over_small_n_components_compiles_one_trainer():
     assert search.best_estimator_.coefs_[1].shape == (8, search.best_params_["n_components"])
 
 
+@pytest.mark.parametrize("est", ALL, ids=ids)
+def test_threaded_search_gives_the_sequential_results(est):
+    # joblib's threading backend runs the fits in threads of one process,
+    # concurrently and on shared compiled programs (the documented way to
+    # parallelise a search); every fit must come out as it does alone.
+    from joblib import parallel_config
+    from sklearn.model_selection import GridSearchCV
+
+    X = np.random.RandomState(0).normal(size=(150, 4))
+
+    def search(n_jobs):
+        return GridSearchCV(clone(est), {"n_components": [1, 2, 3]}, cv=5,
+                            n_jobs=n_jobs).fit(X)
+
+    sequential = search(n_jobs=None)
+    with parallel_config(backend="threading"):
+        threaded = search(n_jobs=4)
+    for fold in range(5):
+        key = f"split{fold}_test_score"
+        assert_array_equal(threaded.cv_results_[key], sequential.cv_results_[key])
+    assert_array_equal(threaded.best_estimator_.transform(X),
+                       sequential.best_estimator_.transform(X))
+
+
 def test_contractive_trains_at_its_exact_code_width():
     # The Jacobian penalty's cost grows with the code width, so unlike the
     # others ContractiveAE is not padded: each n_components has its program.
