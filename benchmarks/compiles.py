@@ -6,10 +6,11 @@
   programs.
 * The same iris grid over ``n_components`` timed for skae (cold, then with
   the trainers compiled) and for MLPRegressor fitted X -> X.
-* That grid with ``n_jobs=2``, each in a fresh process, under joblib's
+* That grid with ``n_jobs=2``, each in a fresh process: skae under joblib's
   default backend (loky: worker processes, each compiling its own trainer)
-  and its threading backend (threads of one process, sharing its compiled
-  programs): the first search, then the same search again.
+  and under its threading backend (threads of one process, sharing its
+  compiled programs), and MLPRegressor under loky; the first search, then
+  the same search again.
 
     python benchmarks/compiles.py
 """
