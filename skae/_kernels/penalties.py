@@ -75,8 +75,7 @@ def encoder_jacobian_frobenius_sq(spec, params, x):
     if len(layers) == 1:
         # That input is x itself, and there is a linear path (a single
         # layer without one took the one-pass form above).
-        full = jac_t + S.T[None]
-        return jnp.sum(full * full, axis=(1, 2))
+        return _frobenius_sq_plus_linear(jac_t, S)
     jac_t = jac_t * derivatives[-2][:, None, :]
     # Back to d code / d (pre-activation of the first layer).
     for (W, _, _), d in zip(reversed(layers[1:-1]), reversed(derivatives[:-2])):
@@ -97,6 +96,15 @@ def rowwise_matmul(t, W):
     return matmul(t.reshape(rows * code, width), W).reshape(rows, code, W.shape[1])
 
 
+def _frobenius_sq_plus_linear(jac_t, S=None):
+    """Per-row ``||jac_t + S^T||_F^2`` for the transposed Jacobian ``jac_t``
+    (rows, code, n_features) and the linear path's ``S`` (n_features, code),
+    if any."""
+    if S is not None:
+        jac_t = jac_t + S.T[None]
+    return jnp.sum(jac_t * jac_t, axis=(1, 2))
+
+
 def _frobenius_sq_through(jac_t, W, S=None):
     """Per-row ``||jac_t W^T + S^T||_F^2`` for ``jac_t`` of shape
     (rows, code, width), ``W`` (n_features, width) and the linear path's
@@ -113,10 +121,7 @@ def _frobenius_sq_through(jac_t, W, S=None):
     """
     n_features, width = W.shape
     if n_features <= width:
-        full = rowwise_matmul(jac_t, W.T)
-        if S is not None:
-            full = full + S.T[None]
-        return jnp.sum(full * full, axis=(1, 2))
+        return _frobenius_sq_plus_linear(rowwise_matmul(jac_t, W.T), S)
     gram = matmul(W.T, W)
     total = jnp.sum(rowwise_matmul(jac_t, gram) * jac_t, axis=(1, 2))
     if S is not None:
