@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import jax
@@ -61,6 +62,40 @@ def test_numpy_and_jax_forward_pass_agree(activation):
     assert_allclose(code_np, np.asarray(code_jax), rtol=1e-5, atol=1e-6)
     assert_allclose(network.decode(spec, params, code_np, xp=np),
                     np.asarray(network.decode(spec, params, code_jax)), rtol=1e-5, atol=1e-5)
+
+
+def test_training_layout_transposes_tall_weights_and_computes_the_same():
+    spec = network.NetworkSpec("tanh", "identity")
+    params = random_params(6, (8, 8), 3, spec, seed=0, linear=True)
+    stored = network.training_layout(params)
+    # Held transposed: 8 -> 3 and S (6 x 3), at least twice as tall as
+    # wide. Kept: the wide 6 -> 8, 3 -> 8 and T, the square 8 -> 8 and the
+    # barely tall 8 -> 6.
+    kept = [not isinstance(W, network.Transposed)
+            for W, _ in (*stored["encoder"], *stored["decoder"])]
+    assert kept == [True, True, False, True, True, True]
+    assert [isinstance(a, network.Transposed) for a in stored["linear"]] == [True, False]
+    assert_array_equal(stored["encoder"][2][0].stored, params["encoder"][2][0].T)
+    jax.tree.map(assert_array_equal, network.plain_layout(stored), params)
+
+    x = np.random.RandomState(0).normal(size=(30, 6)).astype(np.float32)
+    code = network.encode(spec, params, jnp.asarray(x))
+    assert_allclose(network.encode(spec, stored, jnp.asarray(x)), code, rtol=1e-6, atol=1e-6)
+    assert_allclose(network.encode(spec, stored, x, xp=np), code, rtol=1e-5, atol=1e-5)
+    assert_allclose(network.decode(spec, stored, code), network.decode(spec, params, code),
+                    rtol=1e-6, atol=1e-6)
+    assert_allclose(network.weight_sum_of_squares(stored),
+                    network.weight_sum_of_squares(params), rtol=1e-6)
+
+    # The gradient with respect to a held-transposed weight is the
+    # transpose of the plain weight's gradient.
+    def loss(p):
+        reconstruction = network.decode(spec, p, network.encode(spec, p, jnp.asarray(x)))
+        return jnp.mean((reconstruction - x) ** 2) + network.weight_sum_of_squares(p)
+
+    grad_stored = network.plain_layout(jax.grad(loss)(stored))
+    jax.tree.map(partial(assert_allclose, rtol=1e-5, atol=1e-6), grad_stored,
+                 jax.grad(loss)(params))
 
 
 def test_jitted_products_keep_float32_precision_at_digits_width():

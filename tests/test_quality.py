@@ -45,12 +45,15 @@ def test_iris_no_worse_than_pca(iris_split, k):
 
 
 def test_curve_one_component_beats_pca_and_a_hand_written_loop():
-    X_train, X_test = split(StandardScaler().fit_transform(make_curve(3000, random_state=0)))
+    # The reference set at full size: on 3,000 rows the default fit's
+    # held-out MSE varies around 0.0055 from seed to seed (median of seeds
+    # 10-39), so one seed's figure there would pass or fail by chance; on
+    # 10,000 rows each of seeds 0-9 stays below 0.0045.
+    X_train, X_test = split(StandardScaler().fit_transform(make_curve(10_000, random_state=0)))
     pca = heldout_mse(PCA(1).fit(X_train), X_test)
     ae = heldout_mse(AutoencoderTransformer(1, random_state=0).fit(X_train), X_test)
     assert ae <= 0.1 * pca
-    # A Keras loop (3 x 100 ReLU, Adam, early stopping) reaches 0.0057 on the
-    # full 10,000-row set; the default fit does better on 3,000 rows.
+    # A Keras loop (3 x 100 ReLU, Adam, early stopping) reaches 0.0057.
     assert ae <= 0.0057
 
 

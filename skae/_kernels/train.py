@@ -34,6 +34,8 @@ from .network import (
     code_width,
     decode,
     encode,
+    plain_layout,
+    training_layout,
     weight_sum_of_squares,
     with_code_width,
 )
@@ -236,6 +238,7 @@ def objective(config, params, x, mask, key, hyper, code_mask=None, monitor=None)
     """Training loss of one batch: masked reconstruction MSE of the clean
     ``x`` from its corrupted version, plus the variant's penalty and L2
     (``alpha / (2 n_train) * sum of squared weights``, as in MLPRegressor).
+    ``params`` may hold weights :class:`~.network.Transposed`.
 
     ``code_mask`` (1 for code units in use, 0 for padding units; see
     :func:`train`) zeroes padding units, so they pass no gradient and stay
@@ -254,7 +257,10 @@ def objective(config, params, x, mask, key, hyper, code_mask=None, monitor=None)
         penalty_args = {**penalty_args, "code_mask": code_mask}
     reconstruction = decode(config.spec, params, code)
     mse = masked_mse(reconstruction, x, mask)
-    penalty = config.penalty(config.spec, params, x_in, code, mask, penalty_args)
+    # Penalties are written for plain matrices (the contractive one uses
+    # columns and Gram matrices of W); handing them the held layout instead
+    # made ContractiveAE no faster (benchmarks/contractive.py).
+    penalty = config.penalty(config.spec, plain_layout(params), x_in, code, mask, penalty_args)
     l2 = 0.5 * hyper["alpha"] * weight_sum_of_squares(params) / hyper["n_train"]
     loss = mse + penalty + l2
     if monitor is not None:
@@ -508,8 +514,9 @@ def _train_chunk(config, state, data, hyper, seed, n_epochs, template):
     ``tol`` times its best value for more than ``n_iter_no_change`` epochs,
     or when the loss stops being finite. Returns the new state and per-epoch
     training losses and validation MSEs (NaN where no epoch ran).
-    ``template`` is a parameter pytree of the right shapes, from which the
-    flat vector in ``state`` is unpacked.
+    ``template`` is a parameter pytree of the right shapes, in the training
+    layout (see :func:`train`), from which the flat vector in ``state`` is
+    unpacked.
     """
     epoch_step = _adam_epoch if config.solver == "adam" else _lbfgs_iteration
     _, unravel = ravel_pytree(template)
@@ -605,10 +612,14 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
     the exact width: for objectives whose cost grows with the code width
     (the contractive penalty), the faster steps outweigh a compilation per
     ``n_components``.
+
+    The trainer holds the weights in :func:`network.training_layout`, in
+    which their gradients are faster products; the result is in the plain
+    layout again.
     """
     n_components = code_width(params)
     width = padded_code_width(n_components) if pad_code else n_components
-    params = with_code_width(params, width)
+    params = training_layout(with_code_width(params, width))
     data = {**data, "code_mask": np.arange(width) < n_components}
     # Cast in NumPy, then transfer: converting on the device would compile a
     # small program per array shape, a noticeable part of a first fit.
@@ -647,7 +658,7 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
     ))
     best, _ = split_probe(config, kept)
     return TrainResult(
-        params=with_code_width(unravel_numpy(best, params), n_components),
+        params=with_code_width(plain_layout(unravel_numpy(best, params)), n_components),
         loss_curve=np.concatenate(losses),
         validation_curve=np.concatenate(val_scores),
         best_validation_loss=float(best_score) if config.early_stopping else float("nan"),
