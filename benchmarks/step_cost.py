@@ -19,9 +19,16 @@ script splits the time per iteration, measured on the fits of
   floor that this machine's BLAS sets for the network's part; "network x"
   is the network's part as a multiple of it.
 
+With ``--layouts`` it also times the trainer with its weights in the
+training layout (the default, see ``network.training_layout``) against the
+plain layout, both in one process and taking turns, on a few L-BFGS rows and
+on Adam at the network and batch size of ``throughput.py``.
+
     python benchmarks/step_cost.py
+    python benchmarks/step_cost.py --layouts
 """
 
+import argparse
 import time
 import warnings
 
@@ -36,10 +43,14 @@ from sklearn.model_selection import train_test_split
 from defaults import load
 from skae import AutoencoderTransformer
 from skae._kernels import network, train
+from throughput import adam_settings, curved_data
 
 ROWS = [("curve", 1), ("digits", 10), ("iris", 2)]
+LAYOUT_ROWS = [("curve", 1), ("digits", 10), ("digits", 2), ("iris", 1)]
 SHORT, LONG = 100, 300
 REPEATS = 5
+#: Rounds of the layout comparison; each times both layouts.
+TURNS = 4
 
 
 def seconds_per_iteration(X, k, estimator=AutoencoderTransformer):
@@ -127,7 +138,56 @@ def numpy_products_seconds(n_rows, shapes):
     return best
 
 
+#: The trainer's weight layouts, as ``train`` uses them.
+LAYOUTS = {
+    "training": (network.training_layout, network.plain_layout),
+    "plain": (lambda params: params, lambda params: params),
+}
+
+
+def best_of_turns(measure):
+    """``measure()`` under each layout, taking turns ``TURNS`` times after
+    one untimed call each (compiling); the best figure of each layout."""
+    times = {name: [] for name in LAYOUTS}
+    for turn in range(TURNS + 1):
+        for name, (to_training, to_plain) in LAYOUTS.items():
+            train.training_layout, train.plain_layout = to_training, to_plain
+            seconds = measure()
+            if turn:
+                times[name].append(seconds)
+    train.training_layout, train.plain_layout = LAYOUTS["training"]
+    return {name: min(values) for name, values in times.items()}
+
+
+def compare_layouts():
+    print("\nWeights in the training layout against the plain layout, in turns")
+    print(f"{'fit':22s} {'training':>9s} {'plain':>9s} {'ratio':>6s}")
+    for name, k in LAYOUT_ROWS:
+        X, _ = train_test_split(load(name), test_size=0.2, random_state=0)
+        best = best_of_turns(lambda: seconds_per_iteration(X, k))
+        print(f"{name + ', ' + str(k):22s} {best['training'] * 1e3:6.3f} ms "
+              f"{best['plain'] * 1e3:6.3f} ms {best['training'] / best['plain']:6.3f}",
+              flush=True)
+    X = curved_data(200_000)
+
+    def seconds_per_epoch():
+        def fit_seconds(epochs):
+            start = time.perf_counter()
+            AutoencoderTransformer(max_iter=epochs, **adam_settings(256)).fit(X)
+            return time.perf_counter() - start
+        return (fit_seconds(6) - fit_seconds(2)) / 4
+
+    best = best_of_turns(seconds_per_epoch)
+    training, plain = (len(X) / best[name] / 1e3 for name in ("training", "plain"))
+    print(f"{'Adam, throughput.py':22s} {training:5.0f}k/s {plain:5.0f}k/s "
+          f"{plain / training:6.3f}   (rows per second)")
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layouts", action="store_true",
+                        help="also compare the training and plain weight layouts")
+    args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     print(f"{'data, k':12s} {'rows':>5s} {'params':>6s} {'iteration':>9s} "
           f"{'optax':>6s} {'network':>7s} {'NumPy products':>14s} {'network x':>9s}   (ms)")
@@ -144,6 +204,8 @@ def main():
         print(f"{name + ', ' + str(k):12s} {rows:5d} {n_params:6d} {step * 1e3:9.3f} "
               f"{optimizer * 1e3:6.3f} {(step - optimizer) * 1e3:7.3f} "
               f"{floor * 1e3:14.3f} {(step - optimizer) / floor:9.2f}", flush=True)
+    if args.layouts:
+        compare_layouts()
 
 
 if __name__ == "__main__":

@@ -63,12 +63,17 @@ def flops_per_row():
     return 3 * forward  # forward, and a backward pass of about twice the work
 
 
+def adam_settings(batch_size):
+    """The estimator's settings for the training benchmark."""
+    return dict(n_components=LATENT, hidden_layer_sizes=HIDDEN, activation="relu",
+                solver="adam", batch_size=batch_size, early_stopping=False, tol=0.0,
+                random_state=0)
+
+
 def training(n_samples, batch_size=256):
     X = curved_data(n_samples)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    settings = dict(n_components=LATENT, hidden_layer_sizes=HIDDEN, activation="relu",
-                    solver="adam", batch_size=batch_size, early_stopping=False, tol=0.0,
-                    random_state=0)
+    settings = adam_settings(batch_size)
     AutoencoderTransformer(max_iter=1, **settings).fit(X)  # compile
 
     def fit_seconds(epochs):
