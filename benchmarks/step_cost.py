@@ -51,6 +51,12 @@ SHORT, LONG = 100, 300
 REPEATS = 5
 #: Rounds of the layout comparison; each times both layouts.
 TURNS = 4
+#: The weight layouts to compare, as the pair of functions ``train`` calls
+#: to enter and leave its layout.
+LAYOUTS = {
+    "training": (network.training_layout, network.plain_layout),
+    "plain": (lambda params: params, lambda params: params),
+}
 
 
 def seconds_per_iteration(X, k, estimator=AutoencoderTransformer):
@@ -136,13 +142,6 @@ def numpy_products_seconds(n_rows, shapes):
         products()
         best = min(best, time.perf_counter() - start)
     return best
-
-
-#: The trainer's weight layouts, as ``train`` uses them.
-LAYOUTS = {
-    "training": (network.training_layout, network.plain_layout),
-    "plain": (lambda params: params, lambda params: params),
-}
 
 
 def best_of_turns(measure):

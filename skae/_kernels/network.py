@@ -120,10 +120,11 @@ def training_layout(params):
     gain little or lose (a (100, 64) result took 1.2-1.3 times as long as
     its transpose), hence the ratio. Held transposed, a tall weight's
     gradient comes out wide. Measured on that CPU, both layouts in one
-    process and taking turns: an L-BFGS iteration takes 9-11% less time on
-    the curve (k=1), iris (k=1) and digits (k=2), 3.5% less on the digits
-    (k=10), whose code layer is wider, and Adam trains about 13% more rows
-    per second on the network of benchmarks/throughput.py.
+    process and taking turns, over three runs of
+    ``benchmarks/step_cost.py --layouts``: an L-BFGS iteration takes 4-10%
+    less time on the curve (k=1), 4-9% on iris (k=1), 12% on the digits
+    (k=2) and 5-6% on the digits (k=10), whose code layer is wider; Adam
+    trains 4-11% more rows per second on the network of throughput.py.
     """
 
     def held(a):
