@@ -57,8 +57,8 @@ n_components : int, default=2
         mirrors them. ``()`` gives a single-layer encoder and decoder.
         The default suits inputs of up to a few dozen features; wider inputs
         gain from wider layers (on the digits images, 64 features,
-        ``(128, 64)`` lowers the held-out error by about 15% and trains 1.6
-        to 1.9 times as long; see the user guide).
+        ``(128, 64)`` lowers the held-out error by about 15% and trains 1.7
+        to 3 times as long; see the user guide).
 
     activation : {"tanh", "relu", "silu", "logistic", "sigmoid", "identity"}, \
 default="tanh"
