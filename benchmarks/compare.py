@@ -47,7 +47,8 @@ class MLPAutoencoder:
 
     def fit(self, X, y=None):
         layers = (*self.hidden, self.n_components, *reversed(self.hidden))
-        self.mlp_ = MLPRegressor(hidden_layer_sizes=layers, solver="lbfgs", max_iter=500, random_state=SEED)
+        self.mlp_ = MLPRegressor(hidden_layer_sizes=layers, solver="lbfgs", max_iter=500,
+                                 random_state=SEED)
         self.mlp_.fit(X, X)
         return self
 
@@ -151,8 +152,9 @@ def run_grid_searches():
     for name, loader in [("iris", load_iris), ("digits", load_digits)]:
         X, y = loader(return_X_y=True)
         grid = [1, 2, 3] if name == "iris" else [2, 5, 10]
-        for label, reducer in [("PCA", PCA()),
-                               ("AutoencoderTransformer", AutoencoderTransformer(random_state=SEED))]:
+        reducers = [("PCA", PCA()),
+                    ("AutoencoderTransformer", AutoencoderTransformer(random_state=SEED))]
+        for label, reducer in reducers:
             pipe = make_pipeline(StandardScaler(), reducer, LogisticRegression(max_iter=2000))
             param = f"{type(reducer).__name__.lower()}__n_components"
             start = time.perf_counter()

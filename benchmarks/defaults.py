@@ -67,7 +67,8 @@ class MLPAutoencoder:
 
     def __init__(self, k, hidden, solver):
         layers = (*hidden, k, *reversed(hidden))
-        self.mlp = MLPRegressor(hidden_layer_sizes=layers, solver=solver, max_iter=2000, random_state=0)
+        self.mlp = MLPRegressor(hidden_layer_sizes=layers, solver=solver, max_iter=2000,
+                                random_state=0)
 
     def fit(self, X):
         self.mlp.fit(X, X)

@@ -88,7 +88,8 @@ def main():
                 where = ", ".join(f"({lo:.2f}, {hi:.2f}, {n})"
                                   for lo, hi, n in stretches(test_latent[outliers]))
             print(f"{name:14s} {k:2d} {seed:4d} {errors.mean():9.3g} {errors.mean() / pca:7.3g} "
-                  f"{median:10.3g} {worst.sum() / errors.sum():8.2f} {outliers.sum():8d} {model.n_iter_:5d}  {where}",
+                  f"{median:10.3g} {worst.sum() / errors.sum():8.2f} {outliers.sum():8d} "
+                  f"{model.n_iter_:5d}  {where}",
                   flush=True)
 
 

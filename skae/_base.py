@@ -745,7 +745,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return {
             "encoder": layers[:n_encoder],
             "decoder": layers[n_encoder:],
-            "linear": None if linear is None else tuple(a.astype(dtype, copy=False) for a in linear),
+            "linear": None if linear is None else tuple(
+                a.astype(dtype, copy=False) for a in linear),
         }
 
     def _use_jit_inference(self, X):

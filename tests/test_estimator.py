@@ -360,7 +360,8 @@ def test_bad_input_at_fit(bad, error, match):
 
 def test_wrong_width_at_transform_and_inverse_transform(X):
     est = AutoencoderTransformer(**FAST).fit(X)
-    with pytest.raises(ValueError, match="X has 4 features, but AutoencoderTransformer is expecting 5"):
+    message = "X has 4 features, but AutoencoderTransformer is expecting 5"
+    with pytest.raises(ValueError, match=message):
         est.transform(X[:, :4])
     with pytest.raises(ValueError, match="X has 3 features.*expecting 2 features"):
         est.inverse_transform(np.zeros((2, 3)))
@@ -372,7 +373,8 @@ def test_n_components_larger_than_features():
     with pytest.raises(ValueError, match="n_components=6 must be at most n_features=5"):
         AutoencoderTransformer(6, **FAST).fit(np.random.rand(20, 5))
     # Overcomplete codes are SparseAE's business and allowed there.
-    assert SparseAE(6, **FAST).fit(np.random.rand(20, 5)).transform(np.random.rand(3, 5)).shape == (3, 6)
+    codes = SparseAE(6, **FAST).fit(np.random.rand(20, 5)).transform(np.random.rand(3, 5))
+    assert codes.shape == (3, 6)
 
 
 def test_too_small_validation_set():
@@ -409,7 +411,8 @@ def test_constant_columns_work():
     assert np.all(np.isfinite(recon))
     assert_allclose(recon[:, 1], 7.0, atol=1e-6)
     all_constant = AutoencoderTransformer(**FAST).fit(np.full((10, 3), 2.0))
-    assert_allclose(all_constant.inverse_transform(all_constant.transform(np.full((2, 3), 2.0))), 2.0)
+    codes = all_constant.transform(np.full((2, 3), 2.0))
+    assert_allclose(all_constant.inverse_transform(codes), 2.0)
 
 
 @pytest.mark.parametrize("est", ALL, ids=ids)
