@@ -50,11 +50,22 @@ EXTRA_CHECKS = [
 ]
 
 
-@parametrize_with_checks(
+def listed(marker):
+    """A ``pytest.mark.parametrize`` marker with its parameter sets in a list.
+
+    scikit-learn 1.6's ``parametrize_with_checks`` hands pytest a generator,
+    which pytest 9 deprecates for removal in pytest 10
+    (``PytestRemovedIn10Warning``); later releases pass a list already.
+    """
+    names, values, *rest = marker.args
+    return pytest.mark.parametrize(names, list(values), *rest, **marker.kwargs)
+
+
+@listed(parametrize_with_checks(
     INSTANCES,
     expected_failed_checks=lambda est: EXPECTED_FAILED.get(type(est).__name__, {}),
     **STRICT,
-)
+))
 def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
