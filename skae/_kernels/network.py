@@ -182,16 +182,21 @@ def encode(spec, params, x, xp=jnp):
     return h if linear is None else h + matmul(x, linear[0], xp)
 
 
+def decoder_hidden(spec, params, code, xp=jnp):
+    """The decoder's last hidden activations for ``code``: what its output
+    layer maps, with the linear path's ``code @ T``, to the reconstruction."""
+    g = code
+    for W, b in params["decoder"][:-1]:
+        g = activate(spec.activation, matmul(g, W, xp) + b, xp)
+    return g
+
+
 def decode(spec, params, code, xp=jnp):
     """Map codes of shape (n, n_components) back to input space."""
-    layers = params["decoder"]
-    g = code
-    for i, (W, b) in enumerate(layers):
-        g = matmul(g, W, xp) + b
-        if i < len(layers) - 1:
-            g = activate(spec.activation, g, xp)
+    W, b = params["decoder"][-1]
+    reconstruction = matmul(decoder_hidden(spec, params, code, xp), W, xp) + b
     linear = params.get("linear")
-    return g if linear is None else g + matmul(code, linear[1], xp)
+    return reconstruction if linear is None else reconstruction + matmul(code, linear[1], xp)
 
 
 def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_components=None):
