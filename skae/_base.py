@@ -193,7 +193,9 @@ n_features_in_ : int
 
     best_validation_loss_ : float or None
         With ``early_stopping``, the best validation MSE, the starting point's
-        included; its weights are the ones kept.
+        included; its weights are the ones kept. After training, the output
+        layer is solved exactly for the rest of the network, and kept if
+        that lowers this figure further.
 """
 
 

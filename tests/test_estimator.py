@@ -165,6 +165,40 @@ def test_principal_axes_stop_at_the_directions_with_variance():
     assert_allclose(axes @ axes.T, np.eye(7), atol=1e-5)
 
 
+def test_fit_ends_with_the_exact_output_layer_unless_validation_prefers_the_trained_one():
+    # Without held-out rows the output layer is the closed-form best one for
+    # the trained rest of the network, on every (scaled) row; a denoiser's
+    # is left as trained. With held-out rows, on linear data where training
+    # keeps the PCA start, the exact layer's L2 shrinkage would add error,
+    # so the validation rows keep the start's.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 6))
+    X[:, 1] = np.sin(2 * X[:, 0])
+    settings = {"n_components": 2, "hidden_layer_sizes": (8,), "max_iter": 5,
+                "random_state": 0, "early_stopping": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        plain = AutoencoderTransformer(**settings).fit(X)
+        denoiser = DenoisingAE(**settings, solver="lbfgs").fit(X)
+
+    def exact_output_layer(est):
+        x = ((X - est.mean_) / est.scale_).astype(np.float32)
+        exact = train.with_exact_output_layer(est._spec, est._network_params(np.float32), x,
+                                              np.ones(len(x)), est.alpha)
+        return exact["decoder"][-1][0], exact["linear"][1]
+
+    W_out, T = exact_output_layer(plain)
+    assert_allclose(plain.coefs_[-1], W_out, rtol=1e-4, atol=1e-6)
+    assert_allclose(plain.linear_coefs_[1], T, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(denoiser.coefs_[-1], exact_output_layer(denoiser)[0], atol=1e-3)
+
+    line = np.outer(rng.normal(size=400), rng.normal(size=6))
+    held_out = AutoencoderTransformer(1, random_state=0).fit(line)
+    assert held_out.validation_scores_ is not None
+    assert not held_out.coefs_[-1].any()  # the start's nonlinear output layer: zero
+    assert held_out.best_validation_loss_ < 1e-10
+
+
 def test_early_stopping_never_ends_worse_than_the_pca_start():
     # Pure noise: nothing generalises, so the PCA starting point should be
     # kept (or something at least as good on the validation rows).

@@ -213,6 +213,65 @@ def test_padded_code_units_change_nothing_and_get_no_gradient(penalty):
     assert np.any(W_code[:, :3])
 
 
+def output_layer(params):
+    (W, b), T = params["decoder"][-1], params["linear"][1]
+    return W, b, T
+
+
+@pytest.mark.parametrize("penalty", [penalties.no_penalty, penalties.kl_sparsity,
+                                     penalties.contractive])
+def test_exact_output_layer_minimises_the_objective_over_that_layer(penalty):
+    # The closed form must be where the training objective's gradient with
+    # respect to the output layer (last decoder layer and the linear path's
+    # T) vanishes, whatever the penalty, which acts on the encoder and the
+    # code only; the rest of the network stays as it was, and padding rows
+    # (mask 0, garbage values) do not count.
+    spec = network.NetworkSpec("tanh", "sigmoid")
+    rng = np.random.RandomState(0)
+    params = network.init_params(rng, 5, 3, (6,), spec, pca_components=np.eye(5)[:3])
+    for layers in (params["encoder"], params["decoder"]):
+        layers[-1] = tuple(rng.normal(size=a.shape).astype(np.float32) for a in layers[-1])
+    x = rng.normal(size=(40, 5)).astype(np.float32)
+    padded, mask = train.pad_rows(x, 48)
+    padded[40:] = 5.0
+    exact = train.with_exact_output_layer(spec, params, padded, mask, alpha=0.5)
+    for kept, before in [(exact["encoder"], params["encoder"]),
+                         (exact["decoder"][:-1], params["decoder"][:-1]),
+                         (exact["linear"][0], params["linear"][0])]:
+        for a, b in zip(jax.tree.leaves(kept), jax.tree.leaves(before)):
+            assert_array_equal(a, b)
+
+    config = train.TrainConfig(spec, "lbfgs", 48, False, False, penalty, noise.no_corruption)
+    hyper = {"alpha": 0.5, "n_train": 40.0, "corruption": {},
+             "penalty": {"sparsity_target": 0.05, "sparsity_weight": 2.0, "contraction": 1.0}}
+    args = (jnp.asarray(x), jnp.ones(40), jax.random.key(0), hyper)
+    gradient = jax.grad(train.objective, argnums=1)
+    at_start, at_exact = gradient(config, params, *args), gradient(config, exact, *args)
+    for start_part, exact_part in zip(output_layer(at_start), output_layer(at_exact)):
+        assert np.max(np.abs(exact_part)) < 1e-4 * np.max(np.abs(start_part))
+    assert train.objective(config, exact, *args) < train.objective(config, params, *args)
+
+
+def test_exact_output_layer_without_l2_copes_with_duplicate_units():
+    # alpha=0 with two identical hidden units leaves the least-squares
+    # system singular: the least-norm solution still fits as well as any.
+    spec = network.NetworkSpec("tanh", "identity")
+    rng = np.random.RandomState(0)
+    params = network.init_params(rng, 4, 2, (5,), spec, pca_components=np.eye(4)[:2])
+    W, b = params["decoder"][0]
+    W[:, 1], b[1] = W[:, 0], b[0]
+    x = rng.normal(size=(30, 4)).astype(np.float32)
+    exact = train.with_exact_output_layer(spec, params, x, np.ones(30), alpha=0.0)
+    W_out, _, T = output_layer(exact)
+    assert np.all(np.isfinite(W_out)) and np.all(np.isfinite(T))
+    assert_allclose(W_out[0], W_out[1], rtol=1e-4, atol=1e-6)  # shared out evenly
+    codes = network.encode(spec, exact, x, xp=np)
+    features = np.c_[network.decoder_hidden(spec, exact, codes, xp=np), codes, np.ones(30)]
+    best = np.linalg.lstsq(features, x, rcond=None)[0]
+    assert train.reconstruction_mse(spec, exact, x, np.ones(30)) == pytest.approx(
+        np.mean((features @ best - x) ** 2), rel=1e-4)
+
+
 def test_kl_sparsity_is_zero_at_the_target():
     code = jnp.full((8, 3), 0.05)
     value = penalties.kl_sparsity(None, None, None, code, jnp.ones(8),

@@ -3,7 +3,8 @@
 One jitted call, :func:`train_chunk`, runs up to ``TrainConfig.chunk`` epochs
 entirely inside XLA: shuffling, minibatching (``lax.fori_loop`` over the
 batches that hold real rows), optimizer updates, the validation loss and the
-stopping rule (``lax.while_loop``). Python only sees chunk boundaries.
+stopping rule (``lax.while_loop``). Python only sees chunk boundaries, and
+at the end solves the output layer in closed form (:func:`finish_output_layer`).
 
 What is static (part of the compiled program's identity) is the architecture,
 the solver, the penalty and corruption functions and the padded shapes; every
@@ -33,6 +34,7 @@ from .network import (
     NetworkSpec,
     code_width,
     decode,
+    decoder_hidden,
     encode,
     plain_layout,
     training_layout,
@@ -600,6 +602,88 @@ def unravel_numpy(flat, template):
     return jax.tree.unflatten(treedef, [p.reshape(leaf.shape) for p, leaf in zip(pieces, leaves)])
 
 
+#: Rows per block of the NumPy passes over the data after training.
+FINISH_BLOCK_ROWS = 4096
+
+
+def with_exact_output_layer(spec, params, x, mask, alpha):
+    """NumPy ``params`` (plain layout, exact code width) with the output
+    layer replaced by the best one for the rest of the network.
+
+    The output layer, the decoder's last layer with the linear path's
+    decoding matrix ``T``, enters the training objective only through the
+    reconstruction and the L2 term: penalties act on the encoder and the
+    code. Given the rest of the network, its best value is a ridge
+    regression of the rows ``mask`` marks on the decoder's last hidden
+    activations and the code, solved here in closed form (float64).
+    Training ends before that part has converged, most of all where it
+    runs to ``max_iter``: on the curve with one component (700 iterations)
+    the exact layer lowers the held-out MSE by about 15%.
+
+    With ``F`` those activations, the code and a column of ones, the
+    objective ``mean((F W - x)**2) + alpha / (2 n) * |W|**2`` (the L2 term
+    over the weights, not the bias row; means over the ``n`` rows and ``d``
+    features) is least at ``(F'F + alpha * d / 2) W = F'x``.
+    """
+    n_features = x.shape[1]
+    linear = params.get("linear")
+    gram, moments = 0.0, 0.0
+    for start in range(0, len(x), FINISH_BLOCK_ROWS):
+        rows = slice(start, start + FINISH_BLOCK_ROWS)
+        code = encode(spec, params, x[rows], xp=np)
+        columns = [decoder_hidden(spec, params, code, xp=np)]
+        if linear is not None:
+            columns.append(code)
+        columns.append(np.ones((len(code), 1), dtype=code.dtype))
+        features = np.concatenate(columns, axis=1).astype(np.float64)
+        weighted = features * mask[rows, None]
+        gram = gram + weighted.T @ features
+        moments = moments + weighted.T @ x[rows].astype(np.float64)
+    ridge = np.full(len(gram), 0.5 * alpha * n_features)
+    ridge[-1] = 0.0  # the bias row
+    # lstsq, not solve: without L2, dead or duplicate units make the system
+    # singular, and the least-norm solution is then the one to keep.
+    weights = np.linalg.lstsq(gram + np.diag(ridge), moments, rcond=None)[0]
+    weights = weights.astype(np.float32)
+    n_hidden = params["decoder"][-1][0].shape[0]
+    result = {**params, "decoder": [*params["decoder"][:-1], (weights[:n_hidden], weights[-1])]}
+    if linear is not None:
+        result["linear"] = (linear[0], weights[n_hidden:-1])
+    return result
+
+
+def reconstruction_mse(spec, params, x, mask):
+    """NumPy reconstruction MSE of the rows ``mask`` marks (``params`` in the
+    plain layout, exact code width)."""
+    errors = np.zeros(len(x))
+    for start in range(0, len(x), FINISH_BLOCK_ROWS):
+        rows = slice(start, start + FINISH_BLOCK_ROWS)
+        reconstruction = decode(spec, params, encode(spec, params, x[rows], xp=np), xp=np)
+        errors[rows] = np.mean((reconstruction - x[rows]) ** 2, axis=1)
+    return float(np.sum(errors * mask) / max(np.sum(mask), 1.0))
+
+
+def finish_output_layer(config, params, data, alpha, best_score):
+    """The trained ``params`` with the exact output layer
+    (:func:`with_exact_output_layer`), and the validation error of the
+    result.
+
+    With early stopping the validation rows decide between the two. The
+    exact layer minimises the training objective, L2 term included, which
+    shrinks the weights: where training kept its start, the PCA solution,
+    that shrinkage alone adds error (on the linear data sets, 3e-6 of the
+    variance where PCA's is 1e-15).
+    """
+    exact = with_exact_output_layer(config.spec, params, data["x_train"], data["mask_train"],
+                                    alpha)
+    if not config.early_stopping:
+        return exact, best_score
+    exact_score = reconstruction_mse(config.spec, exact, data["x_val"], data["mask_val"])
+    if exact_score < reconstruction_mse(config.spec, params, data["x_val"], data["mask_val"]):
+        return exact, exact_score
+    return params, best_score
+
+
 def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=True):
     """Train ``params`` for at most ``max_iter`` epochs; return NumPy results.
 
@@ -615,7 +699,8 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
 
     The trainer holds the weights in :func:`network.training_layout`, in
     which their gradients are faster products; the result is in the plain
-    layout again.
+    layout again, with its output layer solved in closed form where that
+    helps (see :func:`finish_output_layer`).
     """
     n_components = code_width(params)
     width = padded_code_width(n_components) if pad_code else n_components
@@ -624,6 +709,7 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
     # Cast in NumPy, then transfer: converting on the device would compile a
     # small program per array shape, a noticeable part of a first fit.
     as_float32 = partial(np.asarray, dtype=np.float32)
+    host_data, alpha = data, float(hyper["alpha"])  # for finish_output_layer
     data, hyper, template = jax.device_put(
         ({name: as_float32(value) for name, value in data.items()},
          jax.tree.map(as_float32, hyper),
@@ -657,11 +743,18 @@ def train(config, params, data, hyper, seed, max_iter, on_chunk=None, pad_code=T
         state.best_score, state.diverged,
     ))
     best, _ = split_probe(config, kept)
+    best = with_code_width(plain_layout(unravel_numpy(best, params)), n_components)
+    best_score = float(best_score) if config.early_stopping else float("nan")
+    finite = not diverged and all(np.all(np.isfinite(a)) for a in jax.tree.leaves(best))
+    # A denoiser's output layer maps corrupted inputs' activations to clean
+    # rows, an expectation over the noise with no closed form.
+    if finite and not is_random(config.corruption):
+        best, best_score = finish_output_layer(config, best, host_data, alpha, best_score)
     return TrainResult(
-        params=with_code_width(plain_layout(unravel_numpy(best, params)), n_components),
+        params=best,
         loss_curve=np.concatenate(losses),
         validation_curve=np.concatenate(val_scores),
-        best_validation_loss=float(best_score) if config.early_stopping else float("nan"),
+        best_validation_loss=best_score,
         converged=bool(stopped) and not bool(diverged),
         diverged=bool(diverged),
     )
