@@ -617,8 +617,10 @@ def with_exact_output_layer(spec, params, x, mask, alpha):
     regression of the rows ``mask`` marks on the decoder's last hidden
     activations and the code, solved here in closed form (float64).
     Training ends before that part has converged, most of all where it
-    runs to ``max_iter``: on the curve with one component (700 iterations)
-    the exact layer lowers the held-out MSE by about 15%.
+    runs to ``max_iter``: on the curve with one component (700 L-BFGS
+    iterations) the exact layer lowers the held-out MSE by about 15%, and
+    after 10 or 30 Adam epochs on 200,000 x 100 rows (benchmarks/
+    throughput.py's data) by 4.5%, for 0.3 s, about the time of one epoch.
 
     With ``F`` those activations, the code and a column of ones, the
     objective ``mean((F W - x)**2) + alpha / (2 n) * |W|**2`` (the L2 term
