@@ -606,6 +606,14 @@ def unravel_numpy(flat, template):
 FINISH_BLOCK_ROWS = 4096
 
 
+def marked_row_blocks(x, mask):
+    """The rows of ``x`` that ``mask`` marks (1), block by block, so that no
+    temporary is data-sized."""
+    for start in range(0, len(x), FINISH_BLOCK_ROWS):
+        rows = slice(start, start + FINISH_BLOCK_ROWS)
+        yield x[rows][mask[rows] > 0]
+
+
 def with_exact_output_layer(spec, params, x, mask, alpha):
     """NumPy ``params`` (plain layout, exact code width) with the output
     layer replaced by the best one for the rest of the network.
@@ -630,17 +638,15 @@ def with_exact_output_layer(spec, params, x, mask, alpha):
     n_features = x.shape[1]
     linear = params.get("linear")
     gram, moments = 0.0, 0.0
-    for start in range(0, len(x), FINISH_BLOCK_ROWS):
-        rows = slice(start, start + FINISH_BLOCK_ROWS)
-        code = encode(spec, params, x[rows], xp=np)
+    for block in marked_row_blocks(x, mask):
+        code = encode(spec, params, block, xp=np)
         columns = [decoder_hidden(spec, params, code, xp=np)]
         if linear is not None:
             columns.append(code)
         columns.append(np.ones((len(code), 1), dtype=code.dtype))
         features = np.concatenate(columns, axis=1).astype(np.float64)
-        weighted = features * mask[rows, None]
-        gram = gram + weighted.T @ features
-        moments = moments + weighted.T @ x[rows].astype(np.float64)
+        gram = gram + features.T @ features
+        moments = moments + features.T @ block.astype(np.float64)
     ridge = np.full(len(gram), 0.5 * alpha * n_features)
     ridge[-1] = 0.0  # the bias row
     # lstsq, not solve: without L2, dead or duplicate units make the system
@@ -657,12 +663,12 @@ def with_exact_output_layer(spec, params, x, mask, alpha):
 def reconstruction_mse(spec, params, x, mask):
     """NumPy reconstruction MSE of the rows ``mask`` marks (``params`` in the
     plain layout, exact code width)."""
-    errors = np.zeros(len(x))
-    for start in range(0, len(x), FINISH_BLOCK_ROWS):
-        rows = slice(start, start + FINISH_BLOCK_ROWS)
-        reconstruction = decode(spec, params, encode(spec, params, x[rows], xp=np), xp=np)
-        errors[rows] = np.mean((reconstruction - x[rows]) ** 2, axis=1)
-    return float(np.sum(errors * mask) / max(np.sum(mask), 1.0))
+    total, count = 0.0, 0
+    for block in marked_row_blocks(x, mask):
+        reconstruction = decode(spec, params, encode(spec, params, block, xp=np), xp=np)
+        total += float(np.sum((reconstruction - block) ** 2, dtype=np.float64))
+        count += block.size
+    return total / max(count, 1)
 
 
 def finish_output_layer(config, params, data, alpha, best_score):
@@ -680,6 +686,7 @@ def finish_output_layer(config, params, data, alpha, best_score):
                                     alpha)
     if not config.early_stopping:
         return exact, best_score
+    # Both in NumPy, so that the two backends' rounding cannot decide.
     exact_score = reconstruction_mse(config.spec, exact, data["x_val"], data["mask_val"])
     if exact_score < reconstruction_mse(config.spec, params, data["x_val"], data["mask_val"]):
         return exact, exact_score
