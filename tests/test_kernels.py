@@ -416,6 +416,22 @@ def test_lbfgs_steps_from_the_first_iteration_and_reports_the_new_loss():
     assert previous < 1e-3 * start
 
 
+def test_lbfgs_never_accepts_a_higher_loss():
+    # On a non-convex loss, optax's L-BFGS stores curvature pairs with
+    # s'y < 0 too, whose direction can point uphill; the backtracking line
+    # search then accepts a higher loss. The iteration must undo such a
+    # step (from this start the third iteration went up by 350 when it did
+    # not).
+    def loss(x):
+        return jnp.sum(jnp.sin(3 * x) + 0.05 * x**2) + 0.3 * jnp.sum(x[:-1] * x[1:]) ** 2
+
+    start = 3 * np.random.RandomState(5).normal(size=6)
+    previous = float(loss(jnp.asarray(start, dtype=jnp.float32)))
+    for _, value in run_lbfgs(loss, start, 6):
+        assert value <= previous
+        previous = value
+
+
 def test_lbfgs_undoes_a_step_whose_trial_points_are_all_non_finite():
     start = jnp.asarray([1.0, -2.0])
 

@@ -406,11 +406,16 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
     which the training loop needs, as the first candidate for the best
     parameters, and otherwise would compute in a separate pass.
 
-    When the line search finds no decrease, L-BFGS would retry the same
-    direction forever (the loss then stays exactly constant until the
-    stopping rule ends training far from a minimum); its curvature memory is
-    reset instead, so the next step starts again from the gradient. If every
-    trial point's loss was NaN or infinite, the step is undone.
+    When the line search finds no decrease, the step is undone and the
+    curvature memory is reset, so the next step starts again from the
+    gradient: with its memory, L-BFGS would retry the same direction forever
+    (the loss then stays exactly constant until the stopping rule ends
+    training far from a minimum). The step must be undone, not just ended,
+    because it may have gone uphill: optax stores curvature pairs with
+    ``s'y < 0`` too, whose direction can point uphill, and the backtracking
+    (Armijo) condition then admits a higher loss (on the digits, started
+    from one principal axis, the loss went from 0.85 to 5e8 in two steps).
+    Trial points whose loss is NaN or infinite count as no decrease.
 
     A corrupting objective (a denoiser) draws fresh noise every iteration,
     so the stored loss and gradient belong to the previous draw; the step
@@ -442,7 +447,7 @@ def _lbfgs_iteration(config, loss_fn, params, opt_state, data, hyper, key):
         # An evaluation's zero-gradient "step" carries no curvature either:
         # it, too, hands a fresh memory to the next step.
         stalled = ~(new_value < value) | evaluated_only
-        moved = jnp.isfinite(new_value)
+        moved = new_value < value  # an evaluation's start: below the fresh state's inf
         params = jnp.where(moved, optax.apply_updates(params, updates), params)
         value, grad = jnp.where(moved, new_value, value), jnp.where(moved, new_grad, grad)
         # A branch, not an elementwise select: a select would rewrite the
