@@ -16,10 +16,14 @@ class AutoencoderTransformer(BaseAutoencoder):
         + \\frac{\\alpha}{2 n} \\sum \\lVert W \\rVert^2
 
     on the centred, scaled data. The encoder's output is a linear path
-    initialised at PCA plus a nonlinear correction that starts at zero, so
-    training begins at the PCA reconstruction and only improves on it: use
-    it as a drop-in for :class:`~sklearn.decomposition.PCA` where the data
-    are curved.
+    initialised at PCA plus a nonlinear correction that starts at zero.
+    With L-BFGS the linear path starts from the leading half of the
+    principal axes (rounded up) and leaves the other code units to the
+    nonlinear part, which can then unfold what PCA's projection folds onto
+    itself. The full PCA network competes with the trained one at the end,
+    on the held-out rows or else on the training objective, so the result
+    is never worse than PCA there: use it as a drop-in for
+    :class:`~sklearn.decomposition.PCA` where the data are curved.
 
     ``transform`` returns the code, ``inverse_transform`` the decoded
     reconstruction, ``score`` the negative reconstruction MSE.

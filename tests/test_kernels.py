@@ -272,6 +272,47 @@ def test_exact_output_layer_without_l2_copes_with_duplicate_units():
         np.mean((features @ best - x) ** 2), rel=1e-4)
 
 
+@pytest.mark.parametrize("early_stopping", [True, False], ids=["validation", "objective"])
+def test_finish_keeps_the_fallback_unless_the_network_is_clearly_better(early_stopping):
+    # Rows on a plane through the origin: the PCA network on its two axes
+    # reconstructs them exactly, a network started from one axis with
+    # random last layers does not, and neither does its exact output layer.
+    # The fallback must win, on the validation rows or on the training
+    # objective; an all-zero linear path (reconstructing every row as zero)
+    # must not.
+    spec = network.NetworkSpec("tanh", "identity")
+    rng = np.random.RandomState(0)
+    x = (rng.normal(size=(80, 2)) @ rng.normal(size=(2, 5))).astype(np.float32)
+    axes = np.linalg.svd(x, full_matrices=False)[2][:2]
+    trained = network.init_params(rng, 5, 2, (6,), spec, pca_components=axes[:1])
+    for layers in (trained["encoder"], trained["decoder"]):
+        layers[-1] = tuple(rng.normal(size=a.shape).astype(np.float32) for a in layers[-1])
+    pca_network = network.init_params(rng, 5, 2, (6,), spec, pca_components=axes)
+    useless = network.with_linear_path(pca_network, np.zeros((0, 5)))
+    data = {"x_train": x[:60], "mask_train": np.ones(60), "x_val": x[60:], "mask_val": np.ones(20)}
+    config = train.TrainConfig(spec, "lbfgs", 60, False, early_stopping, penalties.no_penalty,
+                               noise.no_corruption)
+    kept, score = train.finish(config, trained, data, 1e-3, np.nan, fallback=pca_network)
+    assert kept is pca_network
+    if early_stopping:
+        assert score < 1e-10
+    kept, _ = train.finish(config, trained, data, 1e-3, np.nan, fallback=useless)
+    assert kept is not useless
+    assert train.reconstruction_mse(spec, kept, x, np.ones(80)) < train.reconstruction_mse(
+        spec, useless, x, np.ones(80))
+
+
+def test_a_network_must_be_clearly_better_than_the_fallback():
+    rng = np.random.RandomState(0)
+    fallback = rng.uniform(1.0, 2.0, size=100)
+    assert train.clearly_better(fallback - 0.5, fallback)
+    assert not train.clearly_better(fallback, fallback + 1e-3 * rng.normal(size=100))
+    # Lower on average, but within the rows' scatter: not clearly.
+    noisy = fallback + np.tile([1.0, -1.0], 50) - 0.05
+    assert np.mean(noisy) < np.mean(fallback)
+    assert not train.clearly_better(noisy, fallback)
+
+
 def test_kl_sparsity_is_zero_at_the_target():
     code = jnp.full((8, 3), 0.05)
     value = penalties.kl_sparsity(None, None, None, code, jnp.ones(8),

@@ -10,8 +10,8 @@ Parameters are a dict::
 The encoder's hidden layers use ``spec.activation``, its last layer
 ``spec.code_activation``; the decoder's hidden layers use ``spec.activation``
 and its output layer is linear. The optional linear path lets training start
-from the PCA solution (``S = V_k``, ``T = V_k^T``, last nonlinear layers zero)
-and only add a nonlinear correction to it. The trainer holds some weights
+from a PCA solution (``S = V_k``, ``T = V_k^T``, last nonlinear layers zero)
+and add a nonlinear correction to it. The trainer holds some weights
 transposed (see :func:`training_layout`).
 
 Everything here works on ``jax.numpy`` and on plain NumPy arrays alike (pass
@@ -210,9 +210,11 @@ def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_com
     training does not leave the PCA start (digits, 10 components: 1.00x
     PCA's error, against 0.61x).
 
-    When ``pca_components`` (shape (n_components, n_features)) is given, the
-    linear path is set to PCA and the last encoder and decoder layers start
-    at zero, so the initial network reconstructs exactly like PCA.
+    When ``pca_components`` (rows are principal axes, at most
+    ``n_components`` of them) is given, the linear path is set to those
+    axes, the code units beyond them start unused, and the last encoder and
+    decoder layers start at zero, so the initial network reconstructs
+    exactly like PCA with that many components.
     """
     enc_sizes = (n_features, *hidden_layer_sizes, n_components)
     dec_sizes = tuple(reversed(enc_sizes))
@@ -233,14 +235,22 @@ def init_params(rng, n_features, n_components, hidden_layer_sizes, spec, pca_com
     decoder = stack(dec_sizes, [hidden_factor] * n_layers)
     params = {"encoder": encoder, "decoder": decoder, "linear": None}
     if pca_components is not None:
-        S = np.zeros((n_features, n_components), dtype=np.float32)
-        rank = min(len(pca_components), n_components)
-        S[:, :rank] = pca_components[:rank].T
-        params["linear"] = (S, np.ascontiguousarray(S.T))
-        for layers in (encoder, decoder):
+        params = with_linear_path(params, pca_components)
+        for layers in (params["encoder"], params["decoder"]):
             W, b = layers[-1]
             layers[-1] = (np.zeros_like(W), np.zeros_like(b))
     return params
+
+
+def with_linear_path(params, pca_components):
+    """``params`` with the linear path's encoding matrix ``S`` set to the
+    principal axes that are the rows of ``pca_components`` (code units
+    beyond them get zero columns), and its decoding matrix to ``S.T``."""
+    n_features, n_components = params["encoder"][0][0].shape[0], code_width(params)
+    S = np.zeros((n_features, n_components), dtype=np.float32)
+    rank = min(len(pca_components), n_components)
+    S[:, :rank] = pca_components[:rank].T
+    return {**params, "linear": (S, np.ascontiguousarray(S.T))}
 
 
 def code_width(params):
