@@ -120,8 +120,8 @@ default="tanh"
         fixed corrupted copy, so it is judged on denoising). The starting
         point competes too, and so does the PCA network for the estimators
         with a linear path: the kept model is never worse than PCA on the
-        validation rows, and replaces it only if clearly better there (by
-        two standard errors). ``"auto"`` turns it on when the split leaves at
+        validation rows, and replaces it only if clearly better there (by a
+        standard error). ``"auto"`` turns it on when the split leaves at
         least 20 validation rows, or at least 5 that hold 100 values (rows
         times features); fewer make a noisy choice. Off, only ``alpha``
         keeps a small network from fitting noise.
