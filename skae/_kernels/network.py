@@ -283,7 +283,7 @@ def with_code_width(params, width):
     }
 
 
-def weight_sum_of_squares(params):
+def weight_sum_of_squares(params, xp=jnp):
     """Sum of squared weights (not biases), the L2 penalty's raw value."""
     weights = [W for W, _ in (*params["encoder"], *params["decoder"])]
     if params.get("linear") is not None:
@@ -291,7 +291,7 @@ def weight_sum_of_squares(params):
     total = 0.0
     for W in weights:
         W = W.stored if isinstance(W, Transposed) else W  # the same squares
-        total = total + jnp.sum(W * W)
+        total = total + xp.sum(W * W)
     return total
 
 

@@ -685,10 +685,7 @@ def reconstruction_mse(spec, params, x, mask):
 def training_objective(spec, params, x, mask, alpha):
     """NumPy value of the objective without a penalty (reconstruction MSE
     plus L2, as in :func:`objective`) over the rows ``mask`` marks."""
-    weights = [W for W, _ in (*params["encoder"], *params["decoder"])]
-    if params.get("linear") is not None:
-        weights.extend(params["linear"])
-    squares = sum(float(np.sum(np.square(W, dtype=np.float64))) for W in weights)
+    squares = float(weight_sum_of_squares(params, xp=np))
     return reconstruction_mse(spec, params, x, mask) + 0.5 * alpha * squares / np.sum(mask)
 
 
@@ -699,13 +696,13 @@ def training_objective(spec, params, x, mask, alpha):
 #: the comparison. On flat data with 12 validation rows (120 training
 #: rows of 6 to 100 features, benchmarks/small_data.py) the plain rule,
 #: lower at all, kept networks up to 1.09x PCA's held-out error, this one
-#: up to 1.05x. It cannot remove
-#: the bias of the network's validation error, on which its epoch was
-#: chosen: on pure noise with 9 components of 10 (1,000 rows), one seed of
-#: 10 kept a network 31% better on the 80 validation rows and 12% worse on
-#: held-out rows. Two standard errors were too strict for small curved data:
-#: with 12 validation rows (150 x 10) networks with 0.4-0.6x PCA's held-out
-#: error were 1 to 2 standard errors better, and PCA was kept.
+#: up to 1.05x. It cannot remove the bias of the network's validation
+#: error, on which its epoch was chosen: on pure noise with 9 components of
+#: 10 (1,000 rows), one seed of 10 kept a network 31% better on the 80
+#: validation rows and 12% worse on held-out rows. Two standard errors were
+#: too strict for small curved data: with 12 validation rows (150 x 10)
+#: networks with 0.4-0.6x PCA's held-out error were 1 to 2 standard errors
+#: better, and PCA was kept.
 FALLBACK_MARGIN = 1.0
 
 
@@ -723,8 +720,8 @@ def finish(config, params, data, alpha, best_score, fallback=None):
     (:func:`with_exact_output_layer`), or ``fallback``.
 
     With early stopping the validation rows decide: the better of the
-    trained and the exact layer, unless ``fallback`` is not clearly worse
-    (:func:`clearly_better`). Without, the exact layer replaces the trained
+    trained and the exact layer, if it is clearly better than ``fallback``
+    (:func:`clearly_better`), else ``fallback``. Without, the exact layer replaces the trained
     one (it lowers the training objective by construction) and competes
     with ``fallback`` on the training objective, which must then have no
     penalty. All scores are computed in NumPy, so that the two backends'
