@@ -499,10 +499,8 @@ def test_adam_trains_with_and_without_shuffling():
     shuffled = AutoencoderTransformer(shuffle=True, **settings).fit(X)
     for est in (in_order, shuffled):
         assert est.loss_curve_[-1] < est.loss_curve_[0]
-    # Same start, different minibatches: the training paths part ways. (The
-    # weights may not: on these Gaussian rows both fits end with the PCA
-    # network they had to beat.)
-    assert not np.allclose(in_order.loss_curve_, shuffled.loss_curve_)
+    # Same start, different minibatches: the weights part ways.
+    assert not np.allclose(in_order.coefs_[0], shuffled.coefs_[0])
     again = AutoencoderTransformer(shuffle=False, **settings).fit(X)
     np.testing.assert_array_equal(again.transform(X), in_order.transform(X))
 
