@@ -19,18 +19,33 @@ script splits the time per iteration, measured on the fits of
   floor that this machine's BLAS sets for the network's part; "network x"
   is the network's part as a multiple of it.
 
+With ``--kernels`` it also splits a digits (k=10) iteration by the kind of
+compiled kernel, from a profiler trace of a fit: matrix products,
+reductions, elementwise fusions and copies, each split into the kernels
+that run once per stored curvature pair (optax's two-loop recursion, at
+least ``LBFGS_MEMORY`` calls per iteration) and the rest (the network's
+passes, the line search, the stopping rule). The profiler adds a little
+time to every kernel, so the shares are more telling than the sum.
+
 With ``--layouts`` it also times the trainer with its weights in the
 training layout (the default, see ``network.training_layout``) against the
 plain layout, both in one process and taking turns, on a few L-BFGS rows and
 on Adam at the network and batch size of ``throughput.py``.
 
     python benchmarks/step_cost.py
+    python benchmarks/step_cost.py --kernels
     python benchmarks/step_cost.py --layouts
 """
 
 import argparse
+import collections
+import gzip
+import json
+import re
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -182,8 +197,73 @@ def compare_layouts():
           f"{plain / training:6.3f}   (rows per second)")
 
 
+#: Kinds of compiled kernel, by the name XLA gives them (its numbering
+#: stripped), tried in order; YNNPACK fusions are reductions under the
+#: trainer's compiler options (see ``backend.CPU_COMPILER_OPTIONS``).
+KERNEL_KINDS = [
+    ("matrix products", re.compile(r"^dot(_general)?$")),
+    ("reductions", re.compile(r"reduce|^ynn_fusion$")),
+    ("copies", re.compile(r"^copy$")),
+    ("elementwise", re.compile(r"fusion$|^wrapped_|^concatenate$|^dynamic-update-slice$|^pad$")),
+]
+
+
+def kernel_kind(name):
+    """The kind of the kernel an event of a trace names, or ``None`` for
+    other events (Python, the runtime, and the kernels' "end:" events)."""
+    base = re.sub(r"[.\d]+(\.clone[.\d]*)?$", "", name)
+    if not re.fullmatch(r"[a-z][\w\-]*", base):
+        return None
+    return next((kind for kind, pattern in KERNEL_KINDS if pattern.search(base)), None)
+
+
+def kernel_profile(X, k, n_iter=200):
+    """Microseconds per iteration and calls per iteration of each kind of
+    kernel, split into those that run at least ``LBFGS_MEMORY`` times per
+    iteration (the two-loop recursion) and the rest."""
+    def fit():
+        AutoencoderTransformer(k, random_state=0, max_iter=n_iter,
+                               n_iter_no_change=n_iter).fit(X)
+
+    fit()  # compile outside the trace
+    with tempfile.TemporaryDirectory() as folder:
+        with jax.profiler.trace(folder, create_perfetto_trace=True):
+            fit()
+        trace_file = next(Path(folder).rglob("*.trace.json.gz"))
+        events = json.loads(gzip.decompress(trace_file.read_bytes()))
+    events = events["traceEvents"] if isinstance(events, dict) else events
+    micros, calls = collections.Counter(), collections.Counter()
+    for event in events:
+        if event.get("ph") == "X" and kernel_kind(event["name"]) is not None:
+            micros[event["name"]] += event.get("dur", 0) / n_iter
+            calls[event["name"]] += 1 / n_iter
+    table = collections.defaultdict(lambda: [0.0, 0.0])
+    for name in micros:
+        part = "per pair" if calls[name] >= train.LBFGS_MEMORY else "rest"
+        table[kernel_kind(name), part][0] += micros[name]
+        table[kernel_kind(name), part][1] += calls[name]
+    return table
+
+
+def print_kernel_profile():
+    X, _ = train_test_split(load("digits"), test_size=0.2, random_state=0)
+    table = kernel_profile(X, 10)
+    total = sum(micros for micros, _ in table.values())
+    print("\nKernels of a digits (k=10) iteration, from a profiler trace")
+    print(f"{'kind':16s} {'two-loop (per pair)':>26s} {'rest':>24s}")
+    for kind, _ in KERNEL_KINDS:
+        cells = []
+        for part in ("per pair", "rest"):
+            micros, calls = table.get((kind, part), (0.0, 0.0))
+            cells.append(f"{micros:6.0f} us {calls:5.1f} calls {micros / total:4.0%}")
+        print(f"{kind:16s} {cells[0]:>26s} {cells[1]:>24s}")
+    print(f"{'all':16s} {total:6.0f} us per iteration (profiled)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kernels", action="store_true",
+                        help="also split a digits iteration by kind of compiled kernel")
     parser.add_argument("--layouts", action="store_true",
                         help="also compare the training and plain weight layouts")
     args = parser.parse_args()
@@ -203,6 +283,8 @@ def main():
         print(f"{name + ', ' + str(k):12s} {rows:5d} {n_params:6d} {step * 1e3:9.3f} "
               f"{optimizer * 1e3:6.3f} {(step - optimizer) * 1e3:7.3f} "
               f"{floor * 1e3:14.3f} {(step - optimizer) / floor:9.2f}", flush=True)
+    if args.kernels:
+        print_kernel_profile()
     if args.layouts:
         compare_layouts()
 
