@@ -721,11 +721,11 @@ def finish(config, params, data, alpha, best_score, fallback=None):
 
     With early stopping the validation rows decide: the better of the
     trained and the exact layer, if it is clearly better than ``fallback``
-    (:func:`clearly_better`), else ``fallback``. Without, the exact layer replaces the trained
-    one (it lowers the training objective by construction) and competes
-    with ``fallback`` on the training objective, which must then have no
-    penalty. All scores are computed in NumPy, so that the two backends'
-    rounding cannot decide.
+    (:func:`clearly_better`), else ``fallback``. Without, the exact layer
+    replaces the trained one (it lowers the training objective by
+    construction) and competes with ``fallback`` on the training objective,
+    which must then have no penalty. All scores are computed in NumPy, so
+    that the two backends' rounding cannot decide.
 
     ``fallback`` is the model training must beat: the PCA network, where
     training started from only part of it (see :func:`train`).
