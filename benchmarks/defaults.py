@@ -6,11 +6,12 @@ hidden layers (``hidden, k, reversed(hidden)``) and skae's
 ``AutoencoderTransformer`` with default settings, and prints the held-out
 MSE, the ratio to PCA and fit times. "Cold" is skae's first fit in a fresh
 process (imports done, JIT compilation included), "warm" a fit in this
-process once its program is compiled.
+process once its program is compiled. "Bar" is the held-out MSE each seed
+should reach (see ``quality_bar``), and "seeds ok" how many of them do.
 
     python benchmarks/defaults.py                 # skae and PCA only
     python benchmarks/defaults.py --mlp           # with MLPRegressor (slow)
-    python benchmarks/defaults.py --seeds 10      # worst case over 10 seeds
+    python benchmarks/defaults.py --seeds 10      # worst case, and seeds at the bar, of 10
     python benchmarks/defaults.py --splits 20     # median and worst over 20 splits
     python benchmarks/defaults.py --only curve    # rows whose name contains 'curve'
     python benchmarks/defaults.py --activation silu   # one non-default setting
@@ -46,6 +47,33 @@ ROWS = [
     ("iris", 3),
     ("linear+offset", 2),
 ]
+
+#: Held-out MSE of the best hand-written network on the rows where one
+#: beats PCA clearly: training loops written in Keras or PyTorch (not
+#: dependencies; measured separately on an 80/20 split of the same data)
+#: and MLPRegressor (lbfgs). Curve k=1: Keras, 3 x 100 ReLU, Adam, early
+#: stopping; curve k=2: a PyTorch tutorial loop; digits k=10 and k=2, iris
+#: k=1: MLPRegressor.
+HAND_WRITTEN_MSE = {
+    ("curve", 1): 0.0057,
+    ("curve", 2): 6e-5,
+    ("digits", 10): 0.0123,
+    ("digits", 2): 0.037,
+    ("iris", 1): 0.079,
+}
+
+#: Relative error that counts as exact where PCA is (the linear sets).
+EXACT_RELATIVE_ERROR = 1e-4
+
+
+def quality_bar(name, k, pca_mse, X_test):
+    """The held-out MSE a default fit should reach on a row: PCA's error
+    where PCA is exact up to rounding, else at most 1.05x PCA's and no
+    more than the best hand-written network's (``HAND_WRITTEN_MSE``)."""
+    variance = float(np.mean(np.var(X_test, axis=0)))
+    if pca_mse <= 1e-12 * variance:
+        return EXACT_RELATIVE_ERROR * variance
+    return min(1.05 * pca_mse, HAND_WRITTEN_MSE.get((name, k), np.inf))
 
 
 def load(name):
@@ -131,7 +159,8 @@ def main():
         return time_first_fit(sys.argv[2], int(sys.argv[3]), sys.argv[4])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mlp", action="store_true", help="also fit MLPRegressor (lbfgs, adam)")
-    parser.add_argument("--seeds", type=int, default=1, help="skae seeds; the worst is shown")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="skae seeds; the worst, and how many reach the bar, are shown")
     parser.add_argument("--splits", type=int, default=1,
                         help="train/test splits (random_state 0..splits-1) for seed 0; "
                              "the median and worst ratio to PCA are shown")
@@ -149,7 +178,8 @@ def main():
         return AutoencoderTransformer(k, random_state=seed, **{**settings, **extra})
 
     header = (f"{'data':14s} {'k':>2s} {'PCA MSE':>9s} {'skae MSE':>9s} {'/PCA':>6s} "
-              f"{'worst/PCA':>9s} {'cold s':>7s} {'warm s':>7s} {'iters':>5s}")
+              f"{'worst/PCA':>9s} {'bar':>8s} {'seeds ok':>8s} {'cold s':>7s} {'warm s':>7s} "
+              f"{'iters':>5s}")
     if args.splits > 1:
         header += f" {'split med':>9s} {'split max':>9s}"
     if args.mlp:
@@ -167,11 +197,12 @@ def main():
         skae(k, 1, max_iter=1).fit(X_train)  # compile here
         model, warm = timed_fit(lambda: skae(k, 0), X_train)
         mse = heldout_mse(model, X_test)
-        worst = max(
-            [mse] + [heldout_mse(skae(k, s).fit(X_train), X_test)
-                     for s in range(1, args.seeds)]
-        )
-        line = (f"{name:14s} {k:2d} {pca:9.3g} {mse:9.3g} {mse / pca:6.3g} {worst / pca:9.3g} "
+        seed_mses = [mse] + [heldout_mse(skae(k, s).fit(X_train), X_test)
+                             for s in range(1, args.seeds)]
+        bar = quality_bar(name, k, pca, X_test)
+        n_ok = sum(value <= bar for value in seed_mses)
+        line = (f"{name:14s} {k:2d} {pca:9.3g} {mse:9.3g} {mse / pca:6.3g} "
+                f"{max(seed_mses) / pca:9.3g} {bar:8.3g} {f'{n_ok}/{args.seeds}':>8s} "
                 f"{cold:7.2f} {warm:7.2f} {model.n_iter_:5d}")
         if args.splits > 1:
             ratios = split_ratios(load(name), k, args.splits, skae)
