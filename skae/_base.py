@@ -499,7 +499,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             The reconstruction, in the dtype of ``X``.
         """
         check_is_fitted(self)
-        codes = check_array(X, dtype=[np.float64, np.float32])
+        codes = check_array(X, dtype=[np.float64, np.float32], estimator=self, input_name="X")
         if codes.shape[1] != self.n_components:
             raise ValueError(
                 f"X has {codes.shape[1]} features, but {type(self).__name__}.inverse_transform "

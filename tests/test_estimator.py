@@ -427,6 +427,21 @@ def test_wrong_width_at_transform_and_inverse_transform(X):
         est.transform(np.full((2, 5), np.nan))
 
 
+@pytest.mark.parametrize(
+    "codes, match",
+    [
+        (np.array([[1.0, np.nan]]), "Input X contains NaN"),
+        (np.zeros((0, 2)), "0 sample.*required by AutoencoderTransformer"),
+        (np.ones(2), "Reshape your data"),
+    ],
+    ids=["nan", "empty", "1d"],
+)
+def test_bad_codes_at_inverse_transform(X, codes, match):
+    est = AutoencoderTransformer(**FAST).fit(X)
+    with pytest.raises(ValueError, match=match):
+        est.inverse_transform(codes)
+
+
 def test_n_components_larger_than_features():
     with pytest.raises(ValueError, match="n_components=6 must be at most n_features=5"):
         AutoencoderTransformer(6, **FAST).fit(np.random.rand(20, 5))
