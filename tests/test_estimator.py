@@ -12,10 +12,12 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.preprocessing import StandardScaler
 
 from skae import AutoencoderTransformer, ContractiveAE, DenoisingAE, SparseAE
 from skae import _base
 from skae._kernels import train
+from skae.datasets import make_curve
 
 FAST = dict(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
 ALL = [
@@ -277,6 +279,18 @@ def test_warm_start_continues(X):
     loss_before = est.loss_
     est.fit(X)
     assert est.loss_curve_[0] <= loss_before * 1.01
+
+
+def test_warm_start_keeps_training_a_well_trained_network():
+    # A warm start begins with an empty curvature memory, so L-BFGS steps
+    # along the raw gradient, and near a trained network's minimum only very
+    # short steps lower the loss. A line search that gives up too soon left
+    # this loss unchanged to the last digit, step after step.
+    X = StandardScaler().fit_transform(make_curve(1000, random_state=0))
+    est = AutoencoderTransformer(1, random_state=0, max_iter=300).fit(X)
+    est.set_params(warm_start=True, max_iter=20).fit(X)
+    assert est.n_iter_ == 20
+    assert est.loss_curve_[-1] < 0.998 * est.loss_curve_[0]
 
 
 def test_every_lbfgs_iteration_takes_a_step(X):
