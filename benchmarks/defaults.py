@@ -8,7 +8,8 @@ MSE, the ratio to PCA and fit times. "Cold" is skae's first fit in a fresh
 process (imports done, JIT compilation included), "warm" a fit in this
 process once its program is compiled, with seed 0; "warm max" and the
 last column, "max", are the slowest seed's time and the most iterations any
-seed ran. "Bar" is the held-out MSE each seed should reach (see ``quality_bar``), and "seeds ok" how many of them do.
+seed ran. "Bar" is the held-out MSE each seed should reach (see
+``quality_bar``), and "seeds ok" how many of them do.
 
     python benchmarks/defaults.py                 # skae and PCA only
     python benchmarks/defaults.py --mlp           # with MLPRegressor (slow)
